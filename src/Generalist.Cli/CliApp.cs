@@ -1,0 +1,57 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Generalist.Torch;
+using Generalist.Training;
+
+namespace Generalist.Cli;
+
+/// <summary>Exit codes shared by every command.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    /// <summary>Invalid input: a one-line error naming the field and the allowed range.</summary>
+    public const int InvalidInput = 2;
+}
+
+/// <summary>An input problem reported as one line and exit code 2.</summary>
+public sealed class CliInputException(string message) : Exception(message);
+
+public static class CliApp
+{
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DictionaryKeyPolicy = null,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>The shared --json option: results as JSON on stdout, nothing else there.</summary>
+    public static Option<bool> JsonOption() => new("--json") { Description = "Write the result as JSON to stdout." };
+
+    public static void WriteJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Json));
+
+    /// <summary>Runs the parsed command; maps known input errors to one line on stderr and exit 2.</summary>
+    public static async Task<int> InvokeAsync(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args);
+        try
+        {
+            return await parse.InvokeAsync();
+        }
+        catch (Exception e) when (Unwrap(e) is CliInputException or ConfigException or TorchLoadException or ArgumentException or FileNotFoundException or InvalidDataException)
+        {
+            var inner = Unwrap(e);
+            Console.Error.WriteLine($"error: {inner.Message}");
+            return ExitCodes.InvalidInput;
+        }
+    }
+
+    private static Exception Unwrap(Exception e) =>
+        e is AggregateException { InnerExceptions.Count: 1 } a ? Unwrap(a.InnerExceptions[0])
+        : e is TypeInitializationException { InnerException: { } t } ? Unwrap(t)
+        : e;
+}

@@ -1,0 +1,11 @@
+using System.CommandLine;
+using Generalist.Cli;
+using Generalist.Cli.Commands;
+
+// Each command lives in its own file under Commands/ and is registered here, in the order
+// `generalist --help` lists them.
+var root = new RootCommand("Generalist: one transformer trained on many tasks, run as a service.")
+{
+    DoctorCommand.Create(),
+};
+return await CliApp.InvokeAsync(root, args);

@@ -1,0 +1,197 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Generalist.Training;
+
+/// <summary>A task in the training mixture and its sampling weight (relative, &gt; 0).</summary>
+public sealed record TaskWeight(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("weight")] double Weight = 1.0);
+
+/// <summary>Optimizer and schedule settings. Defaults follow Gato / nanoGPT practice.</summary>
+public sealed record OptimizerConfig
+{
+    /// <summary>Peak learning rate after warmup.</summary>
+    [JsonPropertyName("learning_rate")] public double LearningRate { get; init; } = 1e-3;
+    /// <summary>Cosine decay ends at this fraction of the peak (Gato: 10%).</summary>
+    [JsonPropertyName("min_lr_ratio")] public double MinLrRatio { get; init; } = 0.1;
+    /// <summary>Linear warmup steps from 0 to the peak.</summary>
+    [JsonPropertyName("warmup_steps")] public int WarmupSteps { get; init; } = 20;
+    /// <summary>Decoupled weight decay, applied to 2-D weights only (not norms, biases, embeddings of positions).</summary>
+    [JsonPropertyName("weight_decay")] public double WeightDecay { get; init; } = 0.1;
+    [JsonPropertyName("beta1")] public double Beta1 { get; init; } = 0.9;
+    /// <summary>0.95 rather than 0.999: steadier for transformers with large batches.</summary>
+    [JsonPropertyName("beta2")] public double Beta2 { get; init; } = 0.95;
+    /// <summary>Global gradient-norm clip.</summary>
+    [JsonPropertyName("grad_clip")] public double GradClip { get; init; } = 1.0;
+    /// <summary>Use libtorch's fused AdamW kernel when it works; falls back to the per-parameter one.</summary>
+    [JsonPropertyName("fused")] public bool Fused { get; init; } = true;
+}
+
+/// <summary>Checkpoint cadence and retention.</summary>
+public sealed record CheckpointConfig
+{
+    /// <summary>Write a checkpoint every this many steps (and always at the end); 0 = only at the end.</summary>
+    [JsonPropertyName("every")] public int Every { get; init; } = 100;
+    /// <summary>Keep this many newest checkpoints; older ones are deleted after a new one is complete.</summary>
+    [JsonPropertyName("keep_last")] public int KeepLast { get; init; } = 3;
+}
+
+/// <summary>Held-out loss evaluation during training.</summary>
+public sealed record HeldOutConfig
+{
+    /// <summary>Compute held-out loss per task every this many steps; 0 = never.</summary>
+    [JsonPropertyName("every")] public int Every { get; init; } = 50;
+    /// <summary>Batches per task per held-out evaluation.</summary>
+    [JsonPropertyName("batches")] public int Batches { get; init; } = 2;
+}
+
+/// <summary>What to do when the loss or gradient norm is not finite.</summary>
+public sealed record NonFiniteConfig
+{
+    /// <summary>"skip" (drop the update and go on) or "halt" (fail the run at once).</summary>
+    [JsonPropertyName("policy")] public string Policy { get; init; } = "skip";
+    /// <summary>With "skip": fail the run after this many non-finite steps in a row.</summary>
+    [JsonPropertyName("max_consecutive")] public int MaxConsecutive { get; init; } = 10;
+}
+
+/// <summary>
+/// A training run, as a JSON file. Every field has a default; unknown fields are errors.
+/// <see cref="Validate"/> names each bad field with its allowed range.
+/// </summary>
+public sealed record RunConfig
+{
+    /// <summary>Run name: letters, digits, '-', '_' and '.', 1-64 characters, not starting with '.'.</summary>
+    [JsonPropertyName("name")] public string Name { get; init; } = "run";
+    /// <summary>Model preset: tiny, small, base, large, or a ladder size (see the model's presets).</summary>
+    [JsonPropertyName("preset")] public string Preset { get; init; } = "tiny";
+    /// <summary>Tasks in the mixture with sampling weights.</summary>
+    [JsonPropertyName("tasks")] public IReadOnlyList<TaskWeight> Tasks { get; init; } = [new("cartpole"), new("text")];
+    /// <summary>Optimizer steps.</summary>
+    [JsonPropertyName("steps")] public int Steps { get; init; } = 200;
+    /// <summary>Sequences per micro-batch.</summary>
+    [JsonPropertyName("batch_size")] public int BatchSize { get; init; } = 8;
+    /// <summary>Micro-batches accumulated per optimizer step.</summary>
+    [JsonPropertyName("grad_accum")] public int GradAccum { get; init; } = 1;
+    /// <summary>Context length L in tokens; 0 = the preset's.</summary>
+    [JsonPropertyName("context_length")] public int ContextLength { get; init; } = 0;
+    /// <summary>"fp32" or "bf16" (autocast).</summary>
+    [JsonPropertyName("precision")] public string Precision { get; init; } = "fp32";
+    /// <summary>"cpu" or "cuda".</summary>
+    [JsonPropertyName("device")] public string Device { get; init; } = "cpu";
+    /// <summary>Seeds the model init, the data order and dropout.</summary>
+    [JsonPropertyName("seed")] public long Seed { get; init; } = 1;
+    /// <summary>Intra-op CPU threads; 0 = libtorch's default.</summary>
+    [JsonPropertyName("threads")] public int Threads { get; init; } = 0;
+    /// <summary>Episodes generated or read per control task for training data.</summary>
+    [JsonPropertyName("episodes_per_task")] public int EpisodesPerTask { get; init; } = 64;
+    /// <summary>Probability a control sequence is prefixed with a demonstration (Gato: 0.25).</summary>
+    [JsonPropertyName("prompt_probability")] public double PromptProbability { get; init; } = 0.25;
+    [JsonPropertyName("optimizer")] public OptimizerConfig Optimizer { get; init; } = new();
+    [JsonPropertyName("checkpoint")] public CheckpointConfig Checkpoint { get; init; } = new();
+    [JsonPropertyName("held_out")] public HeldOutConfig HeldOut { get; init; } = new();
+    [JsonPropertyName("non_finite")] public NonFiniteConfig NonFinite { get; init; } = new();
+
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        WriteIndented = true,
+        AllowTrailingCommas = false,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+    };
+
+    /// <summary>Parses and validates; throws <see cref="ConfigException"/> naming the field.</summary>
+    public static RunConfig Parse(string json, string source = "config")
+    {
+        RunConfig? config;
+        try
+        {
+            config = JsonSerializer.Deserialize<RunConfig>(json, JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            var where = e.Path is { Length: > 0 } p ? $" at {p}" : "";
+            throw new ConfigException(e.Path?.TrimStart('$', '.') ?? "", $"{source}: invalid JSON{where}: {e.Message.Split(" Path:")[0]}");
+        }
+        if (config is null) throw new ConfigException("", $"{source}: empty config");
+        var errors = config.Validate();
+        if (errors.Count > 0) throw new ConfigException(errors[0].Field, $"{source}: {errors[0].Field}: {errors[0].Message}");
+        return config;
+    }
+
+    public static RunConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new ConfigException("config", $"config file not found: {path}");
+        var info = new FileInfo(path);
+        if (info.Length > 1 << 20) throw new ConfigException("config", $"{path}: config files are at most 1 MiB (this one is {info.Length} bytes)");
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>All problems, each with the field path and the allowed range.</summary>
+    public IReadOnlyList<ConfigError> Validate()
+    {
+        var e = new List<ConfigError>();
+        if (!RunNames.IsValid(Name)) e.Add(new("name", RunNames.Rule));
+        if (string.IsNullOrWhiteSpace(Preset)) e.Add(new("preset", "must name a model preset"));
+        if (Tasks is null || Tasks.Count == 0) e.Add(new("tasks", "must list at least one task"));
+        else
+        {
+            for (var i = 0; i < Tasks.Count; i++)
+            {
+                if (string.IsNullOrWhiteSpace(Tasks[i].Name)) e.Add(new($"tasks[{i}].name", "must not be empty"));
+                if (!(Tasks[i].Weight > 0 && double.IsFinite(Tasks[i].Weight))) e.Add(new($"tasks[{i}].weight", "must be a finite number > 0"));
+            }
+            foreach (var dup in Tasks.GroupBy(t => t.Name).Where(g => g.Count() > 1))
+                e.Add(new("tasks", $"task '{dup.Key}' is listed twice"));
+        }
+        Range(e, "steps", Steps, 1, 10_000_000);
+        Range(e, "batch_size", BatchSize, 1, 4096);
+        Range(e, "grad_accum", GradAccum, 1, 1024);
+        Range(e, "context_length", ContextLength, 0, 65536);
+        if (Precision is not ("fp32" or "bf16")) e.Add(new("precision", "must be \"fp32\" or \"bf16\""));
+        if (Device is not ("cpu" or "cuda")) e.Add(new("device", "must be \"cpu\" or \"cuda\""));
+        Range(e, "threads", Threads, 0, 1024);
+        Range(e, "episodes_per_task", EpisodesPerTask, 1, 1_000_000);
+        if (!(PromptProbability >= 0 && PromptProbability <= 1)) e.Add(new("prompt_probability", "must be in [0, 1]"));
+        var o = Optimizer ?? new();
+        if (!(o.LearningRate > 0 && o.LearningRate <= 1)) e.Add(new("optimizer.learning_rate", "must be in (0, 1]"));
+        if (!(o.MinLrRatio >= 0 && o.MinLrRatio <= 1)) e.Add(new("optimizer.min_lr_ratio", "must be in [0, 1]"));
+        Range(e, "optimizer.warmup_steps", o.WarmupSteps, 0, 10_000_000);
+        if (!(o.WeightDecay >= 0 && o.WeightDecay <= 10)) e.Add(new("optimizer.weight_decay", "must be in [0, 10]"));
+        if (!(o.Beta1 >= 0 && o.Beta1 < 1)) e.Add(new("optimizer.beta1", "must be in [0, 1)"));
+        if (!(o.Beta2 >= 0 && o.Beta2 < 1)) e.Add(new("optimizer.beta2", "must be in [0, 1)"));
+        if (!(o.GradClip > 0 && double.IsFinite(o.GradClip))) e.Add(new("optimizer.grad_clip", "must be a finite number > 0"));
+        Range(e, "checkpoint.every", (Checkpoint ?? new()).Every, 0, 10_000_000);
+        Range(e, "checkpoint.keep_last", (Checkpoint ?? new()).KeepLast, 1, 1000);
+        Range(e, "held_out.every", (HeldOut ?? new()).Every, 0, 10_000_000);
+        Range(e, "held_out.batches", (HeldOut ?? new()).Batches, 1, 1000);
+        if ((NonFinite ?? new()).Policy is not ("skip" or "halt")) e.Add(new("non_finite.policy", "must be \"skip\" or \"halt\""));
+        Range(e, "non_finite.max_consecutive", (NonFinite ?? new()).MaxConsecutive, 1, 1_000_000);
+        return e;
+    }
+
+    private static void Range(List<ConfigError> errors, string field, long value, long min, long max)
+    {
+        if (value < min || value > max) errors.Add(new(field, $"must be in [{min}, {max}] (got {value})"));
+    }
+}
+
+public sealed record ConfigError(string Field, string Message);
+
+/// <summary>A config problem; <see cref="Field"/> names the offending field (for gRPC BadRequest details).</summary>
+public sealed class ConfigException(string field, string message) : Exception(message)
+{
+    public string Field { get; } = field;
+}
+
+/// <summary>The safe character set for run names (they become directory names under the data root).</summary>
+public static class RunNames
+{
+    public const string Rule = "must be 1-64 characters of letters, digits, '-', '_' or '.', not starting with '.'";
+
+    public static bool IsValid(string? name) =>
+        name is { Length: >= 1 and <= 64 } && name[0] != '.' &&
+        name.All(c => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '-' or '_' or '.');
+}
