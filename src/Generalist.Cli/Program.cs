@@ -7,5 +7,6 @@ using Generalist.Cli.Commands;
 var root = new RootCommand("Generalist: one transformer trained on many tasks, run as a service.")
 {
     DoctorCommand.Create(),
+    BenchCommand.Create(),
 };
 return await CliApp.InvokeAsync(root, args);
