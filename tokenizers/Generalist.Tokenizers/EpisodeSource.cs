@@ -1,0 +1,35 @@
+namespace Generalist.Tokenizers;
+
+/// <summary>The families of tasks; decides how a task is scored and whether it is prompted.</summary>
+public enum TaskFamily
+{
+    /// <summary>Environment trajectories with discrete or continuous actions; prompted with a demonstration.</summary>
+    Control,
+    /// <summary>Images with words (captions, class descriptions).</summary>
+    VisionLanguage,
+    /// <summary>Plain text.</summary>
+    Language,
+    /// <summary>In-context learning: regression, rating prediction.</summary>
+    InContext,
+}
+
+/// <summary>
+/// Random access to a task's episodes (in memory, generated, or read from a shard). Deterministic:
+/// Get(i) returns the same episode every time. The data loader only reads through this.
+/// </summary>
+public interface IEpisodeSource
+{
+    string Task { get; }
+    TaskFamily Family { get; }
+    int Count { get; }
+    Episode Get(int index);
+}
+
+/// <summary>An episode source over a list already in memory.</summary>
+public sealed class InMemoryEpisodeSource(string task, TaskFamily family, IReadOnlyList<Episode> episodes) : IEpisodeSource
+{
+    public string Task { get; } = task;
+    public TaskFamily Family { get; } = family;
+    public int Count => episodes.Count;
+    public Episode Get(int index) => episodes[index];
+}
