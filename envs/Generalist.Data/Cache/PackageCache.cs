@@ -138,7 +138,8 @@ public sealed class PackageCache
 
             var listing = Directory.EnumerateFiles(temp, "*", SearchOption.AllDirectories)
                 .Select(f => $"{Path.GetRelativePath(temp, f)}\t{new FileInfo(f).Length}")
-                .Order(StringComparer.Ordinal);
+                .Order(StringComparer.Ordinal)
+                .ToList(); // materialised before the marker itself exists
             File.WriteAllLines(Path.Combine(temp, UnpackedMarker), new[] { sha }.Concat(listing));
             if (Directory.Exists(unpackDir)) Directory.Delete(unpackDir, recursive: true);
             Directory.Move(temp, unpackDir);
