@@ -13,6 +13,7 @@ public sealed class TextTokenizer
     public const string EmbeddedModelName = "Generalist.Tokenizers.text.generalist-8k.model";
     private static readonly Lazy<TextTokenizer> DefaultInstance = new(LoadEmbedded);
     private readonly SentencePieceTokenizer _tokenizer;
+    private readonly string[] _pieces;
 
     public static TextTokenizer Default => DefaultInstance.Value;
 
@@ -23,6 +24,9 @@ public sealed class TextTokenizer
     {
         _tokenizer = tokenizer;
         VocabSize = tokenizer.Vocabulary.Count;
+        _pieces = new string[VocabSize];
+        foreach (var (piece, id) in tokenizer.Vocabulary)
+            if ((uint)id < (uint)VocabSize) _pieces[id] = piece;
     }
 
     /// <summary>Loads a SentencePiece BPE model (identity normalization, byte fallback) from a stream.</summary>
@@ -59,7 +63,7 @@ public sealed class TextTokenizer
         return _tokenizer.Decode(ids.ToArray(), considerSpecialTokens: false);
     }
 
-    /// <summary>The piece of one id, for readable tables ("▁whale", "&lt;0x0A&gt;").</summary>
+    /// <summary>The model's piece for one id, for readable tables ("▁whale", "&lt;0x0A&gt;").</summary>
     public string Piece(int id) =>
-        (uint)id < (uint)VocabSize ? _tokenizer.Decode([id], considerSpecialTokens: true) : throw new ArgumentOutOfRangeException(nameof(id), id, $"must be in [0, {VocabSize})");
+        (uint)id < (uint)VocabSize ? _pieces[id] ?? "" : throw new ArgumentOutOfRangeException(nameof(id), id, $"must be in [0, {VocabSize})");
 }

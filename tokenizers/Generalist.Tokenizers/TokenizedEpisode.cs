@@ -146,6 +146,39 @@ public sealed class TokenizedEpisode
     internal void SetPatchRef(int index, int patch) => _patchRefs[index] = patch;
     internal void SetPosition(int index, int position) => _positions[index] = position;
 
+    /// <summary>Appends units [firstUnit, firstUnit + count) of another sequence (same patch size) as whole units.</summary>
+    public void AppendUnits(TokenizedEpisode source, int firstUnit, int count)
+    {
+        if (source.PatchSize != PatchSize) throw new ArgumentException($"patch size {source.PatchSize} differs from {PatchSize}");
+        for (var u = firstUnit; u < firstUnit + count; u++)
+        {
+            BeginUnit();
+            int start = source.UnitStart(u), n = source.UnitLength(u);
+            int patchStart = source.UnitPatchStart(u), patches = source.UnitPatchEnd(u) - patchStart;
+            var firstPatch = GrowPatches(patches);
+            source.Patches.Slice(patchStart * PatchLength, patches * PatchLength).CopyTo(PatchSpan(firstPatch, patches));
+            source.PatchRows.Slice(patchStart, patches).CopyTo(_patchRows.AsSpan(firstPatch));
+            source.PatchCols.Slice(patchStart, patches).CopyTo(_patchCols.AsSpan(firstPatch));
+            var at = Grow(n);
+            source.Tokens.Slice(start, n).CopyTo(_tokens.AsSpan(at));
+            source.Kinds.Slice(start, n).CopyTo(_kinds.AsSpan(at));
+            source.Positions.Slice(start, n).CopyTo(_positions.AsSpan(at));
+            source.TimestepIndices.Slice(start, n).CopyTo(_timesteps.AsSpan(at));
+            var refs = source.PatchRefs.Slice(start, n);
+            for (var i = 0; i < n; i++) _patchRefs[at + i] = refs[i] < 0 ? -1 : refs[i] - patchStart + firstPatch;
+        }
+    }
+
+    /// <summary>Appends one token with explicit fields to the current unit (rollouts append sampled action tokens this way).</summary>
+    public void AppendToken(int token, TokenKind kind, int position, int timestep)
+    {
+        if (kind == TokenKind.Patch) throw new ArgumentException("patches are appended with their pixels, not as a token");
+        if (UnitCount == 0) BeginUnit();
+        var at = Grow(1);
+        _tokens[at] = token;
+        Fill(at, 1, kind, position, sharedPosition: true, timestep);
+    }
+
     /// <summary>Cuts every unit longer than maxUnitLength into pieces of at most that length,
     /// renumbering local positions 0..n-1 within each piece.</summary>
     internal void CutUnitsLongerThan(int firstUnit, int maxUnitLength)
