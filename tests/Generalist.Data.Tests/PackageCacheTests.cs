@@ -149,5 +149,41 @@ public sealed class PackageCacheTests : IDisposable
         }
     }
 
+    [Fact]
+    public void A_first_fetch_that_does_not_match_the_pinned_checksum_is_refused_and_not_recorded()
+    {
+        var pinned = Package with { Sha256 = new string('0', 64) };
+        var e = Assert.Throws<PackageUnavailableException>(() => new PackageCache(_dir.Path, new FixtureFetcher()).Ensure(pinned));
+        Assert.Contains("pinned SHA-256", e.Message);
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "manifest.json")));
+        Assert.DoesNotContain(Directory.GetFiles(_dir.Path, "*", SearchOption.AllDirectories), f => !f.EndsWith(".lock"));
+    }
+
+    [Fact]
+    public void Debian_packages_are_unpacked_with_dpkg_deb()
+    {
+        // Builds a real (tiny) .deb with dpkg-deb -b, as the registry would serve it.
+        var fetcher = new DebFixtureFetcher(_dir.File("debroot/x"));
+        var dir = new PackageCache(Path.Combine(_dir.Path, "cache"), fetcher).Ensure(PackageRef.Debian("fixture-data", "1.0-1"));
+        Assert.Equal("42", File.ReadAllText(Path.Combine(dir, "usr", "share", "fixture", "answer.txt")));
+    }
+
+    private sealed class DebFixtureFetcher(string scratch) : IPackageFetcher
+    {
+        public string Fetch(PackageRef package, string destinationDirectory)
+        {
+            var root = Path.Combine(Path.GetDirectoryName(scratch)!, "pkg");
+            Directory.CreateDirectory(Path.Combine(root, "DEBIAN"));
+            Directory.CreateDirectory(Path.Combine(root, "usr", "share", "fixture"));
+            File.WriteAllText(Path.Combine(root, "DEBIAN", "control"), $"Package: {package.Name}\nVersion: {package.Version}\nArchitecture: all\nMaintainer: Tests <tests@localhost>\nDescription: fixture\n");
+            File.WriteAllText(Path.Combine(root, "usr", "share", "fixture", "answer.txt"), "42");
+            var deb = Path.Combine(destinationDirectory, $"{package.Name}_{package.Version}_all.deb");
+            using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("dpkg-deb", ["-b", root, deb]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            p.WaitForExit();
+            Assert.Equal(0, p.ExitCode);
+            return deb;
+        }
+    }
+
     public void Dispose() => _dir.Dispose();
 }

@@ -93,6 +93,9 @@ public sealed class PackageCache
                 throw new PackageUnavailableException(
                     $"{package.Key}: the fetched archive has SHA-256 {sha}, but {_manifest.Path} recorded {entry.Sha256}; " +
                     $"the registry content changed or the download is damaged. Delete its entry from the manifest to accept the new file.");
+            if (entry is null && package.Sha256 is { } pinned && sha != pinned)
+                throw new PackageUnavailableException(
+                    $"{package.Key}: the fetched archive has SHA-256 {sha}, but the pinned SHA-256 is {pinned}; the download is damaged or the registry serves different content.");
             Directory.CreateDirectory(archiveDir);
             var final = Path.Combine(archiveDir, Path.GetFileName(downloaded));
             File.Move(downloaded, final, overwrite: true);

