@@ -141,7 +141,7 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
     /// GPT-2 initialisation: linear and embedding weights N(0, 0.02), biases 0, and the residual
     /// projections (attention and MLP outputs) N(0, 0.02/sqrt(2 * layers)) so the residual
     /// stream's variance does not grow with depth. Convolutions of the patch block use He
-    /// initialisation (they feed GELUs), norms start at identity.
+    /// initialisation (they feed GELUs); norms start as the identity.
     /// </summary>
     private void Initialize(long seed)
     {
@@ -160,6 +160,16 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
                     break;
                 case Embedding embedding:
                     embedding.weight!.normal_(0, std, generator);
+                    break;
+                // TorchSharp 0.107's GroupNorm leaves its affine parameters uninitialised (found
+                // here as NaN), so every norm is set to the identity explicitly.
+                case GroupNorm groupNorm:
+                    groupNorm.weight?.fill_(1);
+                    groupNorm.bias?.zero_();
+                    break;
+                case LayerNorm layerNorm:
+                    layerNorm.weight?.fill_(1);
+                    layerNorm.bias?.zero_();
                     break;
                 case Conv2d conv:
                     var fanIn = conv.weight!.shape[1] * conv.weight.shape[2] * conv.weight.shape[3];
