@@ -69,3 +69,19 @@ internal static class SyntheticBatches
         PatchHiddenChannels = 8, MaxLocalPositions = 16, MaxImageRows = 4, MaxImageCols = 4,
     }.Validate();
 }
+
+internal static class PackedBatchSlicing
+{
+    /// <summary>Positions [from, from + count) of every sequence of a batch, as model inputs (patches kept whole).</summary>
+    public static ModelInputs Slice(this Generalist.Tokenizers.PackedBatch batch, int from, int count, ModelConfig config)
+    {
+        long[] Take(long[] values)
+        {
+            var result = new long[batch.BatchSize * count];
+            for (var b = 0; b < batch.BatchSize; b++) Array.Copy(values, b * batch.ContextLength + from, result, b * count, count);
+            return result;
+        }
+        return ModelInputs.Create(batch.BatchSize, count, Take(batch.Tokens), Take(batch.LocalPositions), Take(batch.PatchIndex),
+            batch.Patches, batch.PatchRows, batch.PatchCols, batch.NumPatches, config.PatchDim, TorchSharp.torch.CPU, config);
+    }
+}
