@@ -7,6 +7,7 @@ namespace Generalist.Tokenizers.Benchmarks;
 public sealed record TokenizerBenchmarkResult(
     int Repeats,
     bool PinnedToOneCore,
+    string Clock,
     double ControlTokensPerSecond,
     double ControlBuildTokensPerSecond,
     double ControlPackTokensPerSecond,
@@ -71,6 +72,7 @@ public static class TokenizerBenchmark
 
             var textBytes = textLines.Sum(l => (long)Encoding.UTF8.GetByteCount(l));
             return new TokenizerBenchmarkResult(repeats, pinned,
+                ThreadCpuClock.IsThreadCpuTime ? "thread CPU time" : "wall time",
                 Median(control.Select(c => c.All)), Median(control.Select(c => c.Build)), Median(control.Select(c => c.Pack)),
                 Median(loaderRates), Median(bigRates), Median(smallRates),
                 Median(textRates.Select(t => t.Mb)), Median(textRates.Select(t => t.Tokens)),
@@ -107,14 +109,15 @@ public static class TokenizerBenchmark
         const int batchSize = 32;
         var names = new[] { "control" };
         var seq = new TokenizedEpisode(builder.PatchSize, 0, 2048);
-        long tokens = 0, buildTicks = 0, packTicks = 0;
+        long tokens = 0;
+        double buildSeconds = 0, packSeconds = 0;
         var packer = new PackedBatchBuilder(batchSize, builder.ContextLength, builder.PatchSize, vocab, names);
         var row = 0;
         foreach (var episode in episodes)
         {
-            var t0 = Stopwatch.GetTimestamp();
+            var t0 = ThreadCpuClock.Now();
             builder.Build(episode, 0, seq);
-            var t1 = Stopwatch.GetTimestamp();
+            var t1 = ThreadCpuClock.Now();
             var unit = 0;
             while (unit < seq.UnitCount)
             {
@@ -132,27 +135,28 @@ public static class TokenizerBenchmark
                 packer.TryAppend(row, seq, unit, fit);
                 unit += fit;
             }
-            packTicks += Stopwatch.GetTimestamp() - t1;
-            buildTicks += t1 - t0;
+            packSeconds += ThreadCpuClock.Now() - t1;
+            buildSeconds += t1 - t0;
             tokens += seq.Length;
         }
-        var t2 = Stopwatch.GetTimestamp();
+        var t2 = ThreadCpuClock.Now();
         packer.Build();
-        packTicks += Stopwatch.GetTimestamp() - t2;
-        double f = Stopwatch.Frequency;
-        return (tokens / ((buildTicks + packTicks) / f), tokens / (buildTicks / f), tokens / (packTicks / f));
+        packSeconds += ThreadCpuClock.Now() - t2;
+        return (tokens / (buildSeconds + packSeconds), tokens / buildSeconds, tokens / packSeconds);
     }
 
     private static double Loader(MixtureLoader loader, int batches)
     {
-        var sw = Stopwatch.StartNew();
         long tokens = 0;
+        double seconds = 0;
         for (var i = 0; i < batches; i++)
         {
+            var t0 = ThreadCpuClock.Now();
             var b = loader.Next();
+            seconds += ThreadCpuClock.Now() - t0;
             for (var j = 0; j < b.TokenCount; j++) if (b.Tokens[j] != VocabularyLayout.Default.Pad || b.PatchIndex[j] >= 0) tokens++;
         }
-        return tokens / sw.Elapsed.TotalSeconds;
+        return tokens / seconds;
     }
 
     private static List<ImageData> Images(int count, int h, int w, int c, int seed)
@@ -171,26 +175,23 @@ public static class TokenizerBenchmark
         var patcher = new ImagePatcher(patchSize);
         var buffer = new float[patcher.PatchCount(images[0]) * patcher.PatchLength];
         long patches = 0;
-        var sw = Stopwatch.StartNew();
+        var t0 = ThreadCpuClock.Now();
         for (var p = 0; p < passes; p++)
             foreach (var image in images)
             {
                 patcher.Patchify(image, buffer);
                 patches += patcher.PatchCount(image);
             }
-        return patches / sw.Elapsed.TotalSeconds;
+        return patches / (ThreadCpuClock.Now() - t0);
     }
 
     private static (double Mb, double Tokens) Text(TextTokenizer text, IReadOnlyList<string> lines)
     {
         long bytes = 0, tokens = 0;
-        var sw = Stopwatch.StartNew();
-        foreach (var line in lines)
-        {
-            tokens += text.Encode(line).Length;
-            bytes += Encoding.UTF8.GetByteCount(line);
-        }
-        var s = sw.Elapsed.TotalSeconds;
+        foreach (var line in lines) bytes += Encoding.UTF8.GetByteCount(line);
+        var t0 = ThreadCpuClock.Now();
+        foreach (var line in lines) tokens += text.Encode(line).Length;
+        var s = ThreadCpuClock.Now() - t0;
         return (bytes / 1e6 / s, tokens / s);
     }
 
