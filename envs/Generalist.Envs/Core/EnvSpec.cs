@@ -121,7 +121,9 @@ public sealed record EnvSpec(
             for (var i = 0; i < f.Length; i++)
             {
                 var v = values[f.Offset + i];
-                if (double.IsNaN(v) || v < f.Low || v > f.High) problems.Add($"{f.Name}[{i}] = {v} outside [{f.Low}, {f.High}]");
+                // Observations are floats: compare in float precision, so a clamp at -0.07 (double)
+                // that rounds to -0.07000000029f still counts as inside.
+                if (double.IsNaN(v) || (float)v < (float)f.Low || (float)v > (float)f.High) problems.Add($"{f.Name}[{i}] = {v} outside [{f.Low}, {f.High}]");
             }
     }
 }

@@ -116,7 +116,9 @@ public sealed class ReacherEnv : EnvironmentBase
 /// </summary>
 public sealed class ReacherExpert : ExpertPolicy<ReacherEnv>
 {
-    public const double Kp = 2.0, Kd = 0.15;
+    // Gains on joint-angle errors (rad) and velocities (rad/s), in units of the [-1, 1] action;
+    // chosen by a sweep: stiffer gains saturate the torque and pay more control cost.
+    public const double Kp = 0.5, Kd = 0.05;
 
     protected override ActionValue Act(ReacherEnv env)
     {

@@ -18,6 +18,8 @@ public sealed record SokobanLevel(string Title, IReadOnlyList<string> Rows, Soko
 
     public int Boxes => Rows.Sum(r => r.Count(c => c is '$' or '*'));
 
+    public int Players => Rows.Sum(r => r.Count(c => c is '@' or '+'));
+
     public int Goals => Rows.Sum(r => r.Count(c => c is '.' or '*' or '+'));
 
     /// <summary>
@@ -28,7 +30,7 @@ public sealed record SokobanLevel(string Title, IReadOnlyList<string> Rows, Soko
     /// line does; "Author:", "Comment:" ... "Comment-End:" blocks are skipped. Untitled levels
     /// are called "&lt;name&gt; #n".
     /// </summary>
-    public static IReadOnlyList<SokobanLevel> ParseMany(string text, string name = "level")
+    public static IReadOnlyList<SokobanLevel> ParseMany(string text, string name = "level", bool validate = true)
     {
         var levels = new List<(List<string> Rows, string? Title)>();
         List<string>? board = null;
@@ -79,7 +81,7 @@ public sealed record SokobanLevel(string Title, IReadOnlyList<string> Rows, Soko
         for (var i = 0; i < levels.Count; i++)
         {
             var level = new SokobanLevel(levels[i].Title ?? $"{name} #{i + 1}", levels[i].Rows);
-            level.Validate(name);
+            if (validate) level.Validate(name);
             result.Add(level);
         }
         return result;
@@ -101,8 +103,7 @@ public sealed record SokobanLevel(string Title, IReadOnlyList<string> Rows, Soko
     /// <summary>Throws InvalidDataException when the level cannot be played: not one player, or boxes and goals differ in number.</summary>
     public void Validate(string source)
     {
-        var players = Rows.Sum(r => r.Count(c => c is '@' or '+'));
-        if (players != 1) throw new InvalidDataException($"{source}: level '{Title}' has {players} players (must have exactly 1)");
+        if (Players != 1) throw new InvalidDataException($"{source}: level '{Title}' has {Players} players (must have exactly 1)");
         if (Boxes == 0 || Boxes != Goals)
             throw new InvalidDataException($"{source}: level '{Title}' has {Boxes} boxes and {Goals} goals (must be equal and at least 1)");
     }
