@@ -46,10 +46,12 @@ public sealed class CatchEnv : EnvironmentBase, IDisposable
         return (Ball.Column == Paddle ? 1f : -1f, true);
     }
 
-    protected override Observation Observe() => new(Image: renderer.Render((r, c) =>
-        r == Ball.Row && c == Ball.Column ? BallColor
-        : r == Rows - 1 && c == Paddle ? PaddleColor
-        : -1));
+    protected override Observation Observe()
+    {
+        // When the ball lands on the paddle's cell the ball is drawn last, on top.
+        ReadOnlySpan<(int, int, int)> pieces = [(Rows - 1, Paddle, PaddleColor), (Ball.Row, Ball.Column, BallColor)];
+        return new Observation(Image: renderer.Render(null, 0, 0, pieces));
+    }
 
     public void Dispose() => renderer.Dispose();
 }

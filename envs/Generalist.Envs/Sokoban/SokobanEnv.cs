@@ -37,6 +37,8 @@ public sealed class SokobanEnv : EnvironmentBase, IDisposable
     private readonly SokobanOptions options;
     private readonly TileRenderer renderer;
     private int? forcedLevel;
+    private SKImage? scenery; // floor, walls and goals of the current level, drawn once per reset
+    private readonly List<(int Row, int Column, int Color)> pieces = [];
     private bool[] walls = [], goals = [], boxes = [];
     private int width, height, player, boxesOnGoals;
 
@@ -99,6 +101,12 @@ public sealed class SokobanEnv : EnvironmentBase, IDisposable
                 if (ch is '@' or '+') player = i;
                 if (ch == '*') boxesOnGoals++;
             }
+        scenery?.Dispose();
+        scenery = renderer.RenderLayer(height, width, (r, c) =>
+        {
+            var i = r * width + c;
+            return (int)(walls[i] ? Tile.Wall : goals[i] ? Tile.Goal : Tile.Floor);
+        });
     }
 
     protected override (float Reward, bool Terminated) Advance(ActionValue action)
@@ -132,18 +140,11 @@ public sealed class SokobanEnv : EnvironmentBase, IDisposable
         var view = options.ViewCells;
         var top = WindowStart(player / width, height, view);
         var left = WindowStart(player % width, width, view);
-        return new Observation(Image: renderer.Render((r, c) =>
-        {
-            int row = r + top, col = c + left;
-            if (row >= height || col >= width) return -1;
-            var i = row * width + col;
-            var tile = walls[i] ? Tile.Wall
-                : i == player ? (goals[i] ? Tile.PlayerOnGoal : Tile.Player)
-                : boxes[i] ? (goals[i] ? Tile.BoxOnGoal : Tile.Box)
-                : goals[i] ? Tile.Goal
-                : Tile.Floor;
-            return (int)tile;
-        }));
+        pieces.Clear();
+        for (var i = 0; i < boxes.Length; i++)
+            if (boxes[i]) pieces.Add((i / width - top, i % width - left, (int)(goals[i] ? Tile.BoxOnGoal : Tile.Box)));
+        pieces.Add((player / width - top, player % width - left, (int)(goals[player] ? Tile.PlayerOnGoal : Tile.Player)));
+        return new Observation(Image: renderer.Render(scenery!, top, left, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pieces)));
     }
 
     /// <summary>First row (or column) shown: 0 when the level fits, else centred on the player and clamped to the level.</summary>
@@ -163,7 +164,11 @@ public sealed class SokobanEnv : EnvironmentBase, IDisposable
         return string.Join('\n', rows);
     }
 
-    public void Dispose() => renderer.Dispose();
+    public void Dispose()
+    {
+        scenery?.Dispose();
+        renderer.Dispose();
+    }
 }
 
 /// <summary>Replays the level's recorded solution move by move (the expert must drive the episode from its start).</summary>
