@@ -178,16 +178,28 @@ public class SokobanTests
     private static string FetchCavepacker()
     {
         var dir = Directory.CreateTempSubdirectory("cavepacker").FullName;
-        Run("apt-get", "download cavepacker-data", dir);
+        if (!TryRun("apt-get", "download cavepacker-data", dir))
+        {
+            Run("apt-get", "update -qq", dir); // a fresh machine has no package lists yet
+            Run("apt-get", "download cavepacker-data", dir);
+        }
         var deb = Directory.GetFiles(dir, "cavepacker-data*.deb").Single();
         Run("dpkg-deb", $"-x {deb} {dir}/x", dir);
         return Path.Combine(dir, "x/usr/share/games/cavepacker/maps");
     }
 
-    private static void Run(string file, string args, string dir)
+    private static void Run(string file, string args, string dir) =>
+        Assert.True(TryRun(file, args, dir, out var error), $"{file} {args} failed: {error}");
+
+    private static bool TryRun(string file, string args, string dir) => TryRun(file, args, dir, out _);
+
+    private static bool TryRun(string file, string args, string dir, out string error)
     {
         using var p = Process.Start(new ProcessStartInfo(file, args) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true })!;
-        p.WaitForExit(120_000);
-        Assert.True(p.ExitCode == 0, $"{file} {args} failed: {p.StandardError.ReadToEnd()}");
+        var stderr = p.StandardError.ReadToEndAsync();
+        _ = p.StandardOutput.ReadToEndAsync();
+        if (!p.WaitForExit(300_000)) p.Kill(true);
+        error = stderr.Result;
+        return p.HasExited && p.ExitCode == 0;
     }
 }
