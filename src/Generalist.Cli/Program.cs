@@ -9,5 +9,6 @@ var root = new RootCommand("Generalist: one transformer trained on many tasks, r
     DoctorCommand.Create(),
     BenchCommand.Create(),
     TokenizeCommand.Create(),
+    EnvsCommand.Create(),
 };
 return await CliApp.InvokeAsync(root, args);

@@ -10,6 +10,7 @@ public static class BenchCommand
     private static IReadOnlyList<IBenchmark> Benchmarks() =>
     [
         new TokenizerBench(),
+        new EnvsBenchmark(),
     ];
 
     public static Command Create()
