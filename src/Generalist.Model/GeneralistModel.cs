@@ -39,10 +39,13 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
     public ModelConfig Config { get; }
 
     /// <summary>Builds the model on the CPU with GPT-2 initialisation drawn from a generator seeded
-    /// with `seed` (the global torch RNG is left untouched); move it with `.to(device)`.</summary>
+    /// with `seed` (the global torch generator is left as it was); move it with `.to(device)`.</summary>
     public GeneralistModel(ModelConfig config, long seed = DefaultSeed) : base(nameof(GeneralistModel))
     {
         Config = config.Validate();
+        // TorchSharp's layer constructors draw their default init from the global generator;
+        // restoring it afterwards keeps a trainer's RNG stream independent of the model shape.
+        using var globalRng = get_rng_state();
         token_embedding = nn.Embedding(config.VocabSize, config.ModelDim);
         patch_embedding = new PatchEmbedding(config);
         patch_row_embedding = nn.Embedding(config.MaxImageRows, config.ModelDim);
@@ -52,6 +55,7 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
         final_norm = nn.LayerNorm(config.ModelDim);
         head = config.TieEmbeddings ? null : nn.Linear(config.ModelDim, config.VocabSize, hasBias: false);
         RegisterComponents();
+        set_rng_state(globalRng);
         Initialize(seed);
     }
 
