@@ -10,5 +10,6 @@ var root = new RootCommand("Generalist: one transformer trained on many tasks, r
     BenchCommand.Create(),
     TokenizeCommand.Create(),
     EnvsCommand.Create(),
+    ModelsCommand.Create(),
 };
 return await CliApp.InvokeAsync(root, args);
