@@ -11,5 +11,6 @@ var root = new RootCommand("Generalist: one transformer trained on many tasks, r
     TokenizeCommand.Create(),
     EnvsCommand.Create(),
     ModelsCommand.Create(),
+    DataCommand.Create(),
 };
 return await CliApp.InvokeAsync(root, args);

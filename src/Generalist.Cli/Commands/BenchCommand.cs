@@ -11,6 +11,7 @@ public static class BenchCommand
     [
         new TokenizerBench(),
         new EnvsBenchmark(),
+        new DataPrepareBenchmark(),
     ];
 
     public static Command Create()
