@@ -39,10 +39,13 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
     public ModelConfig Config { get; }
 
     /// <summary>Builds the model on the CPU with GPT-2 initialisation drawn from a generator seeded
-    /// with `seed` (the global torch RNG is left untouched); move it with `.to(device)`.</summary>
+    /// with `seed` (the global torch generator is left as it was); move it with `.to(device)`.</summary>
     public GeneralistModel(ModelConfig config, long seed = DefaultSeed) : base(nameof(GeneralistModel))
     {
         Config = config.Validate();
+        // TorchSharp's layer constructors draw their default init from the global generator;
+        // restoring it afterwards keeps a trainer's RNG stream independent of the model shape.
+        using var globalRng = get_rng_state();
         token_embedding = nn.Embedding(config.VocabSize, config.ModelDim);
         patch_embedding = new PatchEmbedding(config);
         patch_row_embedding = nn.Embedding(config.MaxImageRows, config.ModelDim);
@@ -52,6 +55,7 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
         final_norm = nn.LayerNorm(config.ModelDim);
         head = config.TieEmbeddings ? null : nn.Linear(config.ModelDim, config.VocabSize, hasBias: false);
         RegisterComponents();
+        set_rng_state(globalRng);
         Initialize(seed);
     }
 
@@ -141,7 +145,7 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
     /// GPT-2 initialisation: linear and embedding weights N(0, 0.02), biases 0, and the residual
     /// projections (attention and MLP outputs) N(0, 0.02/sqrt(2 * layers)) so the residual
     /// stream's variance does not grow with depth. Convolutions of the patch block use He
-    /// initialisation (they feed GELUs), norms start at identity.
+    /// initialisation (they feed GELUs); norms start as the identity.
     /// </summary>
     private void Initialize(long seed)
     {
@@ -160,6 +164,16 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
                     break;
                 case Embedding embedding:
                     embedding.weight!.normal_(0, std, generator);
+                    break;
+                // TorchSharp 0.107's GroupNorm leaves its affine parameters uninitialised (found
+                // here as NaN), so every norm is set to the identity explicitly.
+                case GroupNorm groupNorm:
+                    groupNorm.weight?.fill_(1);
+                    groupNorm.bias?.zero_();
+                    break;
+                case LayerNorm layerNorm:
+                    layerNorm.weight?.fill_(1);
+                    layerNorm.bias?.zero_();
                     break;
                 case Conv2d conv:
                     var fanIn = conv.weight!.shape[1] * conv.weight.shape[2] * conv.weight.shape[3];

@@ -48,7 +48,7 @@ public static class ModelPresets
         (int Layers, int Dim, int Heads)[] ladder =
         [
             (2, 48, 3), (3, 64, 4), (4, 96, 3), (5, 128, 4),
-            (6, 192, 6), (8, 256, 8), (10, 384, 6), (12, 448, 7),
+            (6, 192, 6), (7, 256, 8), (9, 352, 11), (12, 448, 7),
         ];
         for (var i = 0; i < ladder.Length; i++)
         {
