@@ -46,7 +46,8 @@ internal sealed class SyntheticData : ITrainingDataFactory
         var cols = new List<long>();
         for (var b = 0; b < batchSize; b++)
         {
-            var rng = new Random(HashCode.Combine(seed, number, b));
+            // Not HashCode.Combine: its seed changes per process, and golden numbers must not.
+            var rng = new Random(unchecked((int)(seed * 1_000_003 + number * 7919 + b)));
             var t = onlyTask ?? (int)((number * batchSize + b) % tasks.Count);
             var row = new long[length];
             var isPatch = new bool[length];

