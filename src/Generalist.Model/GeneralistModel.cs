@@ -75,7 +75,7 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
     /// </summary>
     public LossOutput Loss(ModelInputs inputs, Tensor targets, Tensor lossMask, Tensor taskIds, int taskCount)
     {
-        if (taskCount < 1) throw new ArgumentException($"taskCount ({taskCount}) must be at least 1.", nameof(taskCount));
+        if (taskCount < 1) throw new ArgumentException($"taskCount ({taskCount}) must be at least 1.");
         var logits = forward(inputs);                                                 // (B, T, V)
         // Cross-entropy in fp32 even under bf16 autocast: log-softmax over 10k classes in bf16
         // loses the small probabilities that the loss is made of.
@@ -119,7 +119,7 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
         if (inputs.PatchCount > 0)
         {
             if (inputs.Patches.shape[1] != Config.PatchDim)
-                throw new ArgumentException($"patch vectors have {inputs.Patches.shape[1]} values; the model expects {Config.PatchDim} (PatchChannels x PatchSize^2).", nameof(inputs));
+                throw new ArgumentException($"patch vectors have {inputs.Patches.shape[1]} values; the model expects {Config.PatchDim} (PatchChannels x PatchSize^2).");
             var patches = patch_embedding.forward(inputs.Patches)                      // (K, C)
                         + patch_row_embedding.forward(inputs.PatchRows)
                         + patch_col_embedding.forward(inputs.PatchCols);
