@@ -24,7 +24,9 @@ public class TextTokenizerTests
     [Fact]
     public void Word_cached_encoding_equals_the_library_encoding()
     {
-        string[] extra = ["", " ", "  ", "a", " leading", "trailing ", "x  y   z", "\ttab\t", "▁literal", "end."];
+        // Includes runs of equal pairs ("....."), where the merge order among ties matters.
+        string[] extra = ["", " ", "  ", "a", " leading", "trailing ", "x  y   z", "\ttab\t", "▁literal", "end.", "ground..... The", "...", "aaaaa",
+            "ooo...!!!???", "“Oh!—” ‘No’…", new string('x', 100), "supercalifragilisticexpialidocious-and-then-some-more-words-joined-with-dashes-beyond-64-chars"];
         foreach (var line in Fixtures.Sentences.Concat(extra))
         {
             Assert.Equal(Text.EncodeWithoutWordCache(line), Text.Encode(line));
