@@ -17,31 +17,46 @@ public static class TokenizeCommand
         var command = new Command("tokenize", "Tokenize an episode into the single sequence format and show every position.") { input, json, patchSize, contextLength };
         command.SetAction(parse =>
         {
-            var p = parse.GetValue(patchSize);
-            if (p is < 1 or > 256) throw new CliInputException($"--patch-size must be in [1, 256] (got {p})");
-            var l = parse.GetValue(contextLength);
-            if (l is < 4 or > 1 << 20) throw new CliInputException($"--context-length must be in [4, 1048576] (got {l})");
-            var path = parse.GetValue(input)!;
-            var episode = EpisodeJson.Read(path);
-            var builder = new SequenceBuilder(VocabularyLayout.Default, l, p);
-            TokenizeReport report;
+            // Input errors are answered here: the command-line library would otherwise print
+            // them as unhandled exceptions with exit code 1.
             try
             {
-                report = TokenizeReport.Create(episode, builder);
+                return Run(parse, input, json, patchSize, contextLength);
             }
-            catch (ArgumentException e)
+            catch (Exception e) when (e is CliInputException or ArgumentException or FileNotFoundException or InvalidDataException)
             {
-                throw new CliInputException($"{path}: {e.Message}");
+                Console.Error.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
+                return ExitCodes.InvalidInput;
             }
-            if (parse.GetValue(json))
-            {
-                CliApp.WriteJson(report);
-                return ExitCodes.Ok;
-            }
-            WriteTable(report);
-            return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static int Run(ParseResult parse, Option<string> input, Option<bool> json, Option<int> patchSize, Option<int> contextLength)
+    {
+        var p = parse.GetValue(patchSize);
+        if (p is < 1 or > 256) throw new CliInputException($"--patch-size must be in [1, 256] (got {p})");
+        var l = parse.GetValue(contextLength);
+        if (l is < 4 or > 1 << 20) throw new CliInputException($"--context-length must be in [4, 1048576] (got {l})");
+        var path = parse.GetValue(input)!;
+        var episode = EpisodeJson.Read(path);
+        var builder = new SequenceBuilder(VocabularyLayout.Default, l, p);
+        TokenizeReport report;
+        try
+        {
+            report = TokenizeReport.Create(episode, builder);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliInputException($"{path}: {e.Message}");
+        }
+        if (parse.GetValue(json))
+        {
+            CliApp.WriteJson(report);
+            return ExitCodes.Ok;
+        }
+        WriteTable(report);
+        return ExitCodes.Ok;
     }
 
     private static void WriteTable(TokenizeReport r)
