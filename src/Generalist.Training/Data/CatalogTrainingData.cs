@@ -39,9 +39,18 @@ public sealed class CatalogTrainingData(string? cacheDirectory = null) : ITraini
     /// <summary>Fixed, so held-out batches do not depend on the run's seed either.</summary>
     public const long HeldOutSeed = 7_777_777;
 
+    /// <summary>Passes stage messages on once each (the catalog reports every episode of a stage).</summary>
     private sealed class Progress(Action<string> log) : IProgress<DataProgress>
     {
-        public void Report(DataProgress value) => log($"{value.Task}: {value.Message}");
+        private string? _last;
+
+        public void Report(DataProgress value)
+        {
+            var line = $"{value.Task}: {value.Message}";
+            if (line == _last) return;
+            _last = line;
+            log(line);
+        }
     }
 
     private sealed class HeldOutLoaders(IReadOnlyList<TaskData> tasks, LoaderOptions options) : IHeldOutSource
