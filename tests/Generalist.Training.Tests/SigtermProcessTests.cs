@@ -48,7 +48,7 @@ public class SigtermProcessTests
         var grace = signalled.Elapsed;
         Assert.Equal(0, p.ExitCode);
         using var result = JsonDocument.Parse(await stdout);
-        Assert.Equal("Cancelled", result.RootElement.GetProperty("outcome").ToString());
+        Assert.Equal("cancelled", result.RootElement.GetProperty("outcome").GetString());
         var finalStep = result.RootElement.GetProperty("final_step").GetInt64();
         Assert.True(Directory.Exists(Path.Combine(dir.Path, "checkpoints", $"step-{finalStep}")), $"no checkpoint for step {finalStep}; grace {grace}");
         Assert.Empty(Directory.GetDirectories(Path.Combine(dir.Path, "checkpoints"), ".tmp-*"));
