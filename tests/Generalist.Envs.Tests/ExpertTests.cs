@@ -42,5 +42,6 @@ public class ExpertTests
         Assert.Equal(Math.Sqrt(returns.Select(r => (r - s.MeanReturn) * (r - s.MeanReturn)).Average()), s.StdReturn, 9);
         Assert.Equal(7.0, s.MeanLength);
         Assert.All(episodes, e => Assert.Equal("catch", e.Task));
+        Assert.Equal(s, Rollouts.Evaluate(new CatchEnv(), new RandomPolicy(2), 40, seed: 0)); // same episodes, not kept
     }
 }

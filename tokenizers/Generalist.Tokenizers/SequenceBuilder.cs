@@ -74,70 +74,119 @@ public sealed class SequenceBuilder
     private void AppendTimestep(TokenizedEpisode seq, Timestep step, int timestep, bool endOfEpisode)
     {
         seq.BeginUnit();
-        var next = AppendObservation(seq, step.Observation, timestep);
-        if (step.Action is { } action)
-        {
-            var sep = seq.Grow(1);
-            seq.SetToken(sep, Vocab.Separator);
-            seq.Fill(sep, 1, TokenKind.Separator, next, sharedPosition: true, timestep);
-            AppendAction(seq, action, timestep, next + 1);
-            next += 2;
-        }
-        if (endOfEpisode)
-        {
-            var eoe = seq.Grow(1);
-            seq.SetToken(eoe, Vocab.EndOfEpisode);
-            seq.Fill(eoe, 1, TokenKind.EndOfEpisode, next, sharedPosition: true, timestep);
-        }
+        AppendTokens(seq, step.Observation, step.Action, timestep, endOfEpisode);
     }
 
     /// <summary>
     /// Appends one observation's tokens (no unit is started) and returns n, the number of
     /// observation tokens, which is the separator's local position.
     /// </summary>
-    public int AppendObservation(TokenizedEpisode seq, Observation observation, int timestepIndex)
+    public int AppendObservation(TokenizedEpisode seq, Observation observation, int timestepIndex) =>
+        AppendTokens(seq, observation, null, timestepIndex, endOfEpisode: false);
+
+    /// <summary>
+    /// The hot path: one timestep's tokens written in a single pass (one reservation, one fill of
+    /// the per-position columns, then each segment). Returns n, the observation token count.
+    /// </summary>
+    private int AppendTokens(TokenizedEpisode seq, Observation observation, ActionValue? action, int timestep, bool endOfEpisode)
     {
         if (observation is null) throw new ArgumentException("observation must not be null");
-        var position = 0;
-        if (!string.IsNullOrEmpty(observation.Text))
-        {
-            var ids = _text.Encode(observation.Text);
-            var start = seq.Grow(ids.Length);
-            ids.CopyTo(seq.TokenSpan(start, ids.Length));
-            seq.Fill(start, ids.Length, TokenKind.Text, position, sharedPosition: false, timestepIndex);
-            position += ids.Length;
-        }
-        if (observation.Image is { } image)
+        var textIds = string.IsNullOrEmpty(observation.Text) ? [] : _text.Encode(observation.Text);
+        var image = observation.Image;
+        int patchRows = 0, patchCols = 0;
+        if (image is not null)
         {
             ImagePatcher.Validate(image);
-            int rows = _patcher.PatchRows(image), cols = _patcher.PatchCols(image), n = rows * cols;
-            var start = seq.Grow(n);
-            seq.TokenSpan(start, n).Fill(Vocab.Pad);
-            seq.Fill(start, n, TokenKind.Patch, position, sharedPosition: false, timestepIndex);
-            var firstPatch = seq.GrowPatches(n);
-            _patcher.Patchify(image, seq.PatchSpan(firstPatch, n));
-            for (var i = 0; i < n; i++)
+            patchRows = _patcher.PatchRows(image);
+            patchCols = _patcher.PatchCols(image);
+        }
+        var patches = patchRows * patchCols;
+        var discrete = observation.Discrete ?? [];
+        var continuous = observation.Continuous ?? [];
+        var n = textIds.Length + patches + discrete.Length + continuous.Length;
+
+        int[]? actionDiscrete = null;
+        float[]? actionContinuous = null;
+        var actionCount = 0;
+        if (action is not null)
+        {
+            var hasDiscrete = action.Discrete is { Length: > 0 };
+            var hasContinuous = action.Continuous is { Length: > 0 };
+            if (hasDiscrete == hasContinuous)
+                throw new ArgumentException("action must hold exactly one of discrete or continuous, with at least one value");
+            actionDiscrete = hasDiscrete ? action.Discrete : null;
+            actionContinuous = hasContinuous ? action.Continuous : null;
+            actionCount = 1 + (actionDiscrete?.Length ?? actionContinuous!.Length);
+        }
+        var total = n + actionCount + (endOfEpisode ? 1 : 0);
+        var start = seq.Grow(total);
+        var tokens = seq.TokenSpan(start, total);
+        var kinds = seq.KindSpan(start, total);
+        var positions = seq.PositionSpan(start, total);
+        seq.TimestepSpan(start, total).Fill(timestep);
+        seq.PatchRefSpan(start, total).Fill(-1);
+        for (var i = 0; i < n; i++) positions[i] = i;
+
+        var at = 0;
+        if (textIds.Length > 0)
+        {
+            textIds.CopyTo(tokens);
+            kinds[..textIds.Length].Fill(TokenKind.Text);
+            at = textIds.Length;
+        }
+        if (patches > 0)
+        {
+            tokens.Slice(at, patches).Fill(Vocab.Pad);
+            kinds.Slice(at, patches).Fill(TokenKind.Patch);
+            var firstPatch = seq.GrowPatches(patches);
+            _patcher.Patchify(image!, seq.PatchSpan(firstPatch, patches));
+            var refs = seq.PatchRefSpan(start + at, patches);
+            for (var i = 0; i < patches; i++)
             {
-                seq.SetPatchRef(start + i, firstPatch + i);
-                seq.SetPatchPlace(firstPatch + i, i / cols, i % cols);
+                refs[i] = firstPatch + i;
+                seq.SetPatchPlace(firstPatch + i, i / patchCols, i % patchCols);
             }
-            position += n;
+            at += patches;
         }
-        if (observation.Discrete is { Length: > 0 } discrete)
+        if (discrete.Length > 0)
         {
-            var start = seq.Grow(discrete.Length);
-            DiscreteTokenizer.Encode(discrete, seq.TokenSpan(start, discrete.Length), Vocab.DiscreteOffset);
-            seq.Fill(start, discrete.Length, TokenKind.Discrete, position, sharedPosition: false, timestepIndex);
-            position += discrete.Length;
+            DiscreteTokenizer.Encode(discrete, tokens.Slice(at, discrete.Length), Vocab.DiscreteOffset);
+            kinds.Slice(at, discrete.Length).Fill(TokenKind.Discrete);
+            at += discrete.Length;
         }
-        if (observation.Continuous is { Length: > 0 } continuous)
+        if (continuous.Length > 0)
         {
-            var start = seq.Grow(continuous.Length);
-            ContinuousTokenizer.EncodeObservation(continuous, seq.TokenSpan(start, continuous.Length), Vocab.ContinuousOffset);
-            seq.Fill(start, continuous.Length, TokenKind.Continuous, position, sharedPosition: false, timestepIndex);
-            position += continuous.Length;
+            ContinuousTokenizer.EncodeObservation(continuous, tokens.Slice(at, continuous.Length), Vocab.ContinuousOffset);
+            kinds.Slice(at, continuous.Length).Fill(TokenKind.Continuous);
+            at += continuous.Length;
         }
-        return position;
+        if (actionCount > 0)
+        {
+            tokens[at] = Vocab.Separator;
+            kinds[at] = TokenKind.Separator;
+            positions[at] = n;
+            at++;
+            var a = actionCount - 1;
+            if (actionDiscrete is not null)
+            {
+                DiscreteTokenizer.Encode(actionDiscrete, tokens.Slice(at, a), Vocab.DiscreteOffset, "action.discrete");
+                kinds.Slice(at, a).Fill(TokenKind.ActionDiscrete);
+            }
+            else
+            {
+                ContinuousTokenizer.EncodeAction(actionContinuous!, tokens.Slice(at, a), Vocab.ContinuousOffset, "action.continuous");
+                kinds.Slice(at, a).Fill(TokenKind.ActionContinuous);
+            }
+            positions.Slice(at, a).Fill(n + 1);
+            at += a;
+        }
+        if (endOfEpisode)
+        {
+            tokens[at] = Vocab.EndOfEpisode;
+            kinds[at] = TokenKind.EndOfEpisode;
+            positions[at] = actionCount > 0 ? n + 2 : n;
+        }
+        return n;
     }
 
     /// <summary>Appends the separator for a rollout prompt: observation done, the action comes next.</summary>
@@ -146,27 +195,5 @@ public sealed class SequenceBuilder
         var sep = seq.Grow(1);
         seq.SetToken(sep, Vocab.Separator);
         seq.Fill(sep, 1, TokenKind.Separator, observationTokens, sharedPosition: true, timestepIndex);
-    }
-
-    private void AppendAction(TokenizedEpisode seq, ActionValue action, int timestepIndex, int position)
-    {
-        var hasDiscrete = action.Discrete is { Length: > 0 };
-        var hasContinuous = action.Continuous is { Length: > 0 };
-        if (hasDiscrete == hasContinuous)
-            throw new ArgumentException("action must hold exactly one of discrete or continuous, with at least one value");
-        if (hasDiscrete)
-        {
-            var values = action.Discrete!;
-            var start = seq.Grow(values.Length);
-            DiscreteTokenizer.Encode(values, seq.TokenSpan(start, values.Length), Vocab.DiscreteOffset, "action.discrete");
-            seq.Fill(start, values.Length, TokenKind.ActionDiscrete, position, sharedPosition: true, timestepIndex);
-        }
-        else
-        {
-            var values = action.Continuous!;
-            var start = seq.Grow(values.Length);
-            ContinuousTokenizer.EncodeAction(values, seq.TokenSpan(start, values.Length), Vocab.ContinuousOffset, "action.continuous");
-            seq.Fill(start, values.Length, TokenKind.ActionContinuous, position, sharedPosition: true, timestepIndex);
-        }
     }
 }

@@ -111,6 +111,10 @@ public sealed class TokenizedEpisode
     }
 
     internal Span<int> TokenSpan(int start, int n) => _tokens.AsSpan(start, n);
+    internal Span<TokenKind> KindSpan(int start, int n) => _kinds.AsSpan(start, n);
+    internal Span<int> PositionSpan(int start, int n) => _positions.AsSpan(start, n);
+    internal Span<int> TimestepSpan(int start, int n) => _timesteps.AsSpan(start, n);
+    internal Span<int> PatchRefSpan(int start, int n) => _patchRefs.AsSpan(start, n);
 
     /// <summary>Fills kind, position (first + i, or one shared position), timestep and no patch for n positions.</summary>
     internal void Fill(int start, int n, TokenKind kind, int firstPosition, bool sharedPosition, int timestep)

@@ -37,9 +37,13 @@ public abstract class EnvironmentBase : IEnvironment
     /// <summary>True between Reset and the step that ends the episode.</summary>
     public bool Running => running;
 
+    /// <summary>The seed the current episode was reset with.</summary>
+    protected long EpisodeSeed { get; private set; }
+
     public Observation Reset(long seed)
     {
         StepCount = 0;
+        EpisodeSeed = seed;
         ResetState(new EnvRandom(seed));
         running = true;
         return Observe();

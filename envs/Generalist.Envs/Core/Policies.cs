@@ -41,3 +41,9 @@ public abstract class ExpertPolicy<TEnv> : IPolicy where TEnv : class, IEnvironm
 
     protected abstract ActionValue Act(TEnv env);
 }
+
+/// <summary>The scripted experts by environment name (the same as <see cref="EnvRegistry.Expert"/>).</summary>
+public static class ExpertPolicy
+{
+    public static IPolicy For(string env) => EnvRegistry.Expert(env);
+}

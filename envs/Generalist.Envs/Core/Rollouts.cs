@@ -5,13 +5,15 @@ namespace Generalist.Envs;
 /// <summary>Return statistics of a set of episodes (population standard deviation).</summary>
 public sealed record RolloutSummary(int Episodes, double MeanReturn, double StdReturn, double MeanLength)
 {
-    public static RolloutSummary Of(IReadOnlyList<Episode> episodes)
+    public static RolloutSummary Of(IReadOnlyList<Episode> episodes) =>
+        Of(episodes.Select(e => (double)e.Return).ToArray(), episodes.Select(e => e.Timesteps.Count).ToArray());
+
+    public static RolloutSummary Of(IReadOnlyList<double> returns, IReadOnlyList<int> lengths)
     {
-        if (episodes.Count == 0) return new RolloutSummary(0, double.NaN, double.NaN, double.NaN);
-        var returns = episodes.Select(e => (double)e.Timesteps.Sum(t => t.Reward)).ToArray();
+        if (returns.Count == 0) return new RolloutSummary(0, double.NaN, double.NaN, double.NaN);
         var mean = returns.Average();
-        var std = Math.Sqrt(returns.Sum(r => (r - mean) * (r - mean)) / returns.Length);
-        return new RolloutSummary(episodes.Count, mean, std, episodes.Average(e => e.Timesteps.Count));
+        var std = Math.Sqrt(returns.Sum(r => (r - mean) * (r - mean)) / returns.Count);
+        return new RolloutSummary(returns.Count, mean, std, lengths.Average());
     }
 }
 
@@ -28,21 +30,45 @@ public static class Rollouts
         var result = new List<Episode>(episodes);
         for (var i = 0; i < episodes; i++)
         {
-            var episodeSeed = seed + i;
-            policy.BeginEpisode(episodeSeed);
-            var observation = env.Reset(episodeSeed);
             var steps = new List<Timestep>();
-            while (true)
-            {
-                var action = policy.Act(observation, env);
-                var step = env.Step(action);
-                steps.Add(new Timestep(observation, action, step.Reward));
-                if (step.Done) break;
-                observation = step.Observation;
-            }
+            Play(env, policy, seed + i, (obs, action, reward) => steps.Add(new Timestep(obs, action, reward)));
             result.Add(new Episode(task, steps));
         }
         return result;
+    }
+
+    /// <summary>
+    /// The summary of the same episodes as <see cref="Collect"/> without keeping them: memory stays
+    /// flat however many pixel observations the episodes hold.
+    /// </summary>
+    public static RolloutSummary Evaluate(IEnvironment env, IPolicy policy, int episodes, long seed)
+    {
+        if (episodes < 0) throw new ArgumentException($"episodes must be >= 0 (got {episodes})");
+        var returns = new double[episodes];
+        var lengths = new int[episodes];
+        for (var i = 0; i < episodes; i++)
+        {
+            double total = 0; // summed in double and rounded to float, as Episode.Return's LINQ Sum does
+            var length = 0;
+            Play(env, policy, seed + i, (_, _, reward) => { total += reward; length++; });
+            returns[i] = (float)total;
+            lengths[i] = length;
+        }
+        return RolloutSummary.Of(returns, lengths);
+    }
+
+    private static void Play(IEnvironment env, IPolicy policy, long episodeSeed, Action<Observation, ActionValue, float> record)
+    {
+        policy.BeginEpisode(episodeSeed);
+        var observation = env.Reset(episodeSeed);
+        while (true)
+        {
+            var action = policy.Act(observation, env);
+            var step = env.Step(action);
+            record(observation, action, step.Reward);
+            if (step.Done) return;
+            observation = step.Observation;
+        }
     }
 
     /// <summary>

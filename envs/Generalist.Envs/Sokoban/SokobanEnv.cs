@@ -15,8 +15,9 @@ public sealed record SokobanOptions(int ViewCells = 20, int TilePixels = 4, int 
 }
 
 /// <summary>
-/// Sokoban on given levels (the real levels come from the data area). Reset(seed) picks a level
-/// uniformly with the seed (or <see cref="ResetToLevel"/> picks one by index). Moving into a box
+/// Sokoban on given levels (the real levels come from the data area). Reset(seed) plays level
+/// seed mod the level count, so seeds 0..n-1 visit every level once (<see cref="ResetToLevel"/>
+/// picks one by index). Moving into a box
 /// pushes it when the cell beyond is free. Reward as gym-sokoban: -0.1 per step, +1 for a box
 /// pushed onto a goal, -1 for one pushed off, +10 and termination when every box is on a goal;
 /// truncation at MaxSteps. Observed as an RGB image of ViewCells x ViewCells tiles (TilePixels
@@ -83,7 +84,7 @@ public sealed class SokobanEnv : EnvironmentBase, IDisposable
 
     protected override void ResetState(EnvRandom random)
     {
-        LevelIndex = forcedLevel ?? random.Next(levels.Count);
+        LevelIndex = forcedLevel ?? (int)(((EpisodeSeed % levels.Count) + levels.Count) % levels.Count);
         var level = Level;
         (width, height) = (level.Width, level.Height);
         walls = new bool[width * height];

@@ -13,6 +13,7 @@ public static class BenchCommand
         new EnvsBenchmark(),
         new DataPrepareBenchmark(),
         new TrainBenchmark(),
+        new DecodeBenchmark(),
     ];
 
     public static Command Create()

@@ -55,7 +55,7 @@ public static class EnvsCommand
         var env = new Option<string>("--env") { Description = $"Environment: {string.Join(", ", EnvRegistry.Names)}.", Required = true };
         var policy = new Option<string>("--policy") { Description = "expert or random.", DefaultValueFactory = _ => "expert" };
         var episodes = new Option<int>("--episodes") { Description = "Episodes to run, in [1, 100000].", DefaultValueFactory = _ => 100 };
-        var seed = new Option<long>("--seed") { Description = "Seed of the first episode; episode i uses seed + i.", DefaultValueFactory = _ => 0 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the first episode; episode i uses seed + i (sokoban: level (seed + i) mod the level count).", DefaultValueFactory = _ => 0 };
         var levels = new Option<string?>("--levels") { Description = "sokoban: a .sok file or a directory of .sok files (solutions from the .sol beside each)." };
         var command = new Command("rollout", "Run a policy for N seeded episodes and report the mean and std of the return.") { env, policy, episodes, seed, levels, json };
         command.SetAction(parse => Guarded(() =>
@@ -72,7 +72,11 @@ public static class EnvsCommand
             {
                 var loaded = SokobanFiles.Load(levelPath, out var skipped);
                 foreach (var reason in skipped) Console.Error.WriteLine($"skipped: {reason}");
-                return loaded;
+                if (which != "expert") return loaded;
+                // The expert replays recorded solutions, so it plays only the levels that have one.
+                foreach (var level in loaded.Where(l => l.Solution is null)) Console.Error.WriteLine($"skipped: '{level.Title}' has no .sol for the expert");
+                var solved = loaded.Where(l => l.Solution is not null).ToList();
+                return solved.Count > 0 ? solved : throw new CliInputException($"--levels: no level in {levelPath} has a .sol solution for the expert");
             });
 
             var environment = EnvRegistry.Create(name, options);
@@ -80,7 +84,7 @@ public static class EnvsCommand
             {
                 IPolicy actor = which == "expert" ? EnvRegistry.Expert(name) : new RandomPolicy(s);
                 var started = System.Diagnostics.Stopwatch.StartNew();
-                var summary = RolloutSummary.Of(Rollouts.Collect(environment, actor, n, s, name));
+                var summary = Rollouts.Evaluate(environment, actor, n, s);
                 var result = new RolloutReport(name, which, summary.Episodes, s, summary.MeanReturn, summary.StdReturn, summary.MeanLength, started.Elapsed.TotalSeconds);
                 if (parse.GetValue(json)) CliApp.WriteJson(result);
                 else
