@@ -38,7 +38,9 @@ public static class TrainCommand
             var dir = parse.GetValue(output)?.FullName ?? Path.Combine("checkpoints", run.Name);
             TorchRuntime.EnsureLoaded();
             var result = Execute(run, dir, parse.GetValue(resume), parse.GetValue(json));
-            if (parse.GetValue(json)) CliApp.WriteJson(result);
+            if (parse.GetValue(json))
+                CliApp.WriteJson(new TrainOutput(result.Outcome.ToString().ToLowerInvariant(), result.FinalStep, result.LastCheckpoint,
+                    result.FailureReason, Path.GetFullPath(dir)));
             else
             {
                 Console.Error.WriteLine($"{result.Outcome.ToString().ToLowerInvariant()} at step {result.FinalStep}; last checkpoint: {result.LastCheckpoint ?? "none"}");
@@ -114,6 +116,9 @@ public static class TrainCommand
             });
         return result!;
     }
+
+    /// <summary>The --json result: outcome is "completed", "cancelled" or "failed".</summary>
+    private sealed record TrainOutput(string Outcome, long FinalStep, string? LastCheckpoint, string? FailureReason, string RunDirectory);
 
     /// <summary>Reports on the training thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
     private sealed class SyncProgress(Action<TrainingEvent> onEvent) : IProgress<TrainingEvent>

@@ -112,6 +112,8 @@ internal sealed partial class RunSession : IDisposable
         Start(resume);
         var flopsPerToken = _model.EstimateFlopsPerToken();
         _peakFlops = PeakFlops.Resolve(_config.PeakFlops, _config.Precision == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32, _device);
+        // The untrained model's held-out loss: the baseline every later evaluation is compared with.
+        if (_step == 0 && _heldOut is not null) _progress?.Report(new HeldOutEvaluated(0, _heldOut.Evaluate()));
 
         while (_step < _config.Steps)
         {
