@@ -8,5 +8,6 @@ var root = new RootCommand("Generalist: one transformer trained on many tasks, r
 {
     DoctorCommand.Create(),
     BenchCommand.Create(),
+    StudyCommand.Create(),
 };
 return await CliApp.InvokeAsync(root, args);

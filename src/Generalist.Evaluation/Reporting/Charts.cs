@@ -44,6 +44,14 @@ public static class Charts
             if (s.Low is { } low && s.High is { } high)
             {
                 var band = keep.Where(i => Valid(low[i], spec.LogY) && Valid(high[i], spec.LogY)).ToArray();
+                if (band.Length == 1)
+                {
+                    // A single point's interval is drawn as a vertical bar.
+                    var i = band[0];
+                    var bar = plot.Add.Line(Transform(s.X[i], spec.LogX), Transform(low[i], spec.LogY), Transform(s.X[i], spec.LogX), Transform(high[i], spec.LogY));
+                    bar.LineColor = color;
+                    bar.LineWidth = 2;
+                }
                 if (band.Length >= 2)
                 {
                     var fill = plot.Add.FillY(

@@ -132,7 +132,9 @@ public static class ScalingReport
             series.Add(new ChartSeries($"extrapolated to {estimate.ExtrapolationN:0.##e0}", [estimate.ExtrapolationN], [estimate.ExtrapolatedLoss], Line: false,
                 Low: iv is null ? null : [iv.Low], High: iv is null ? null : [iv.High]));
         }
-        return new LineChartSpec($"{task}: held-out loss vs {xLabel.Split(' ')[0]}", xLabel, "held-out loss (nats/token)", series, LogX: true, LogY: true);
+        // A log loss axis only helps when the losses span more than a decade; otherwise it leaves no tick labels.
+        var logY = rows.Max(r => r.Loss) > 10 * Math.Max(rows.Min(r => r.Loss), 1e-12);
+        return new LineChartSpec($"{task}: held-out loss vs {xLabel.Split(' ')[0]}", xLabel, "held-out loss (nats/token)", series, LogX: true, LogY: logY);
     }
 
     private static string Range(Interval? i, string format = "0.####") =>
