@@ -63,6 +63,7 @@ public static class RegressionBaselines
         for (var i = 0; i < sequences.Count; i++)
         for (var k = 0; k <= maxK && k < sequences[i].Length && k < predictions[i].Length; k++)
         {
+            if (double.IsNaN(predictions[i][k])) continue; // not predicted (e.g. a window start)
             var e = predictions[i][k] - sequences[i].Y[k];
             sum[k] += e * e;
             count[k]++;
