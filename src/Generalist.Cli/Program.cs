@@ -8,6 +8,10 @@ var root = new RootCommand("Generalist: one transformer trained on many tasks, r
 {
     DoctorCommand.Create(),
     BenchCommand.Create(),
+    TokenizeCommand.Create(),
+    EnvsCommand.Create(),
+    ModelsCommand.Create(),
+    DataCommand.Create(),
     StudyCommand.Create(),
 };
 return await CliApp.InvokeAsync(root, args);

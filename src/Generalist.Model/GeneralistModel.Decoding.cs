@@ -40,7 +40,7 @@ public static class GeneralistDecoding
     public static Tensor Extend(this GeneralistModel model, ModelInputs chunk, KvCache cache, bool allPositions = false)
     {
         if (chunk.BatchSize != cache.BatchSize)
-            throw new ArgumentException($"the chunk has {chunk.BatchSize} sequences but the cache holds {cache.BatchSize}.", nameof(chunk));
+            throw new ArgumentException($"the chunk has {chunk.BatchSize} sequences but the cache holds {cache.BatchSize}.");
         if (model.training && model.Config.Dropout > 0)
             throw new InvalidOperationException("decoding with dropout active: call model.eval() before decoding.");
         using var _ = no_grad();

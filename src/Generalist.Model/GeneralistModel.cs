@@ -39,10 +39,13 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
     public ModelConfig Config { get; }
 
     /// <summary>Builds the model on the CPU with GPT-2 initialisation drawn from a generator seeded
-    /// with `seed` (the global torch RNG is left untouched); move it with `.to(device)`.</summary>
+    /// with `seed` (the global torch generator is left as it was); move it with `.to(device)`.</summary>
     public GeneralistModel(ModelConfig config, long seed = DefaultSeed) : base(nameof(GeneralistModel))
     {
         Config = config.Validate();
+        // TorchSharp's layer constructors draw their default init from the global generator;
+        // restoring it afterwards keeps a trainer's RNG stream independent of the model shape.
+        using var globalRng = get_rng_state();
         token_embedding = nn.Embedding(config.VocabSize, config.ModelDim);
         patch_embedding = new PatchEmbedding(config);
         patch_row_embedding = nn.Embedding(config.MaxImageRows, config.ModelDim);
@@ -52,6 +55,7 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
         final_norm = nn.LayerNorm(config.ModelDim);
         head = config.TieEmbeddings ? null : nn.Linear(config.ModelDim, config.VocabSize, hasBias: false);
         RegisterComponents();
+        set_rng_state(globalRng);
         Initialize(seed);
     }
 
@@ -71,7 +75,7 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
     /// </summary>
     public LossOutput Loss(ModelInputs inputs, Tensor targets, Tensor lossMask, Tensor taskIds, int taskCount)
     {
-        if (taskCount < 1) throw new ArgumentException($"taskCount ({taskCount}) must be at least 1.", nameof(taskCount));
+        if (taskCount < 1) throw new ArgumentException($"taskCount ({taskCount}) must be at least 1.");
         var logits = forward(inputs);                                                 // (B, T, V)
         // Cross-entropy in fp32 even under bf16 autocast: log-softmax over 10k classes in bf16
         // loses the small probabilities that the loss is made of.
@@ -115,7 +119,7 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
         if (inputs.PatchCount > 0)
         {
             if (inputs.Patches.shape[1] != Config.PatchDim)
-                throw new ArgumentException($"patch vectors have {inputs.Patches.shape[1]} values; the model expects {Config.PatchDim} (PatchChannels x PatchSize^2).", nameof(inputs));
+                throw new ArgumentException($"patch vectors have {inputs.Patches.shape[1]} values; the model expects {Config.PatchDim} (PatchChannels x PatchSize^2).");
             var patches = patch_embedding.forward(inputs.Patches)                      // (K, C)
                         + patch_row_embedding.forward(inputs.PatchRows)
                         + patch_col_embedding.forward(inputs.PatchCols);

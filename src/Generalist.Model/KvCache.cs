@@ -22,10 +22,10 @@ public sealed class KvCache : IDisposable
 
     public KvCache(int batchSize, int layers, int capacity, int slideSlack)
     {
-        if (batchSize < 1) throw new ArgumentException($"batch size ({batchSize}) must be at least 1.", nameof(batchSize));
-        if (capacity < 2) throw new ArgumentException($"capacity ({capacity}) must be at least 2.", nameof(capacity));
+        if (batchSize < 1) throw new ArgumentException($"batch size ({batchSize}) must be at least 1.");
+        if (capacity < 2) throw new ArgumentException($"capacity ({capacity}) must be at least 2.");
         if (slideSlack < 0 || slideSlack >= capacity)
-            throw new ArgumentException($"slide slack ({slideSlack}) must be in [0, {capacity}).", nameof(slideSlack));
+            throw new ArgumentException($"slide slack ({slideSlack}) must be in [0, {capacity}).");
         BatchSize = batchSize;
         Capacity = capacity;
         SlideSlack = slideSlack;

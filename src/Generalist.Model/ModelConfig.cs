@@ -78,25 +78,25 @@ public sealed record ModelConfig
         Require(Heads, nameof(Heads), 1, 256);
         Require(ModelDim, nameof(ModelDim), 1, 65536);
         if (ModelDim % Heads != 0)
-            throw new ArgumentException($"ModelDim ({ModelDim}) must be a multiple of Heads ({Heads}).", nameof(ModelDim));
+            throw new ArgumentException($"ModelDim ({ModelDim}) must be a multiple of Heads ({Heads}).");
         Require(MlpRatio, nameof(MlpRatio), 1, 64);
         Require(ContextLength, nameof(ContextLength), 2, 1 << 20);
         Require(PatchSize, nameof(PatchSize), 1, 256);
         Require(PatchChannels, nameof(PatchChannels), 1, 16);
         Require(PatchHiddenChannels, nameof(PatchHiddenChannels), PatchNormGroups, 4096);
         if (PatchHiddenChannels % PatchNormGroups != 0)
-            throw new ArgumentException($"PatchHiddenChannels ({PatchHiddenChannels}) must be a multiple of {PatchNormGroups}.", nameof(PatchHiddenChannels));
+            throw new ArgumentException($"PatchHiddenChannels ({PatchHiddenChannels}) must be a multiple of {PatchNormGroups}.");
         Require(MaxLocalPositions, nameof(MaxLocalPositions), 1, 1 << 20);
         Require(MaxImageRows, nameof(MaxImageRows), 1, 4096);
         Require(MaxImageCols, nameof(MaxImageCols), 1, 4096);
         if (!(Dropout >= 0 && Dropout < 1))
-            throw new ArgumentException($"Dropout ({Dropout}) must be in [0, 1).", nameof(Dropout));
+            throw new ArgumentException($"Dropout ({Dropout}) must be in [0, 1).");
         return this;
     }
 
     private static void Require(int value, string name, int min, int max)
     {
         if (value < min || value > max)
-            throw new ArgumentException($"{name} ({value}) must be in [{min}, {max}].", name);
+            throw new ArgumentException($"{name} ({value}) must be in [{min}, {max}].");
     }
 }

@@ -57,14 +57,14 @@ public sealed class ModelInputs : IDisposable
     public static ModelInputs Create(int batchSize, int length, long[] tokens, long[] localPositions, long[] patchIndex,
         float[] patches, long[] patchRows, long[] patchCols, int numPatches, int patchDim, Device device, ModelConfig? config = null)
     {
-        if (batchSize < 1) throw new ArgumentException($"batch size ({batchSize}) must be at least 1.", nameof(batchSize));
-        if (length < 1) throw new ArgumentException($"sequence length ({length}) must be at least 1.", nameof(length));
+        if (batchSize < 1) throw new ArgumentException($"batch size ({batchSize}) must be at least 1.");
+        if (length < 1) throw new ArgumentException($"sequence length ({length}) must be at least 1.");
         var n = batchSize * length;
         RequireLength(tokens, n, nameof(tokens));
         RequireLength(localPositions, n, nameof(localPositions));
         RequireLength(patchIndex, n, nameof(patchIndex));
         if (numPatches < 0 || patchDim < 1 || patches.Length != (long)numPatches * patchDim)
-            throw new ArgumentException($"patches has {patches.Length} values; expected numPatches ({numPatches}) x patch dim ({patchDim}).", nameof(patches));
+            throw new ArgumentException($"patches has {patches.Length} values; expected numPatches ({numPatches}) x patch dim ({patchDim}).");
         RequireLength(patchRows, numPatches, nameof(patchRows));
         RequireLength(patchCols, numPatches, nameof(patchCols));
         if (config is not null) CheckRanges(config, tokens, localPositions, patchRows, patchCols, patchDim);
@@ -74,7 +74,7 @@ public sealed class ModelInputs : IDisposable
         {
             var p = patchIndex[i];
             if (p < -1 || p >= numPatches)
-                throw new ArgumentException($"patchIndex[{i}] ({p}) must be -1 or in [0, {numPatches}).", nameof(patchIndex));
+                throw new ArgumentException($"patchIndex[{i}] ({p}) must be -1 or in [0, {numPatches}).");
             if (p >= 0) positions.Add(i);
         }
         // One patch vector per patch position, in position order (a patch referenced twice is copied).
@@ -117,7 +117,7 @@ public sealed class ModelInputs : IDisposable
     private static void CheckRanges(ModelConfig config, long[] tokens, long[] localPositions, long[] rows, long[] cols, int patchDim)
     {
         if (patchDim != config.PatchDim)
-            throw new ArgumentException($"patch vectors have {patchDim} values; the model expects PatchChannels x PatchSize^2 = {config.PatchDim}.", "patches");
+            throw new ArgumentException($"patch vectors have {patchDim} values; the model expects PatchChannels x PatchSize^2 = {config.PatchDim}.");
         CheckAll(tokens, config.VocabSize, "tokens", "VocabSize");
         CheckAll(localPositions, config.MaxLocalPositions, "localPositions", "MaxLocalPositions");
         CheckAll(rows, config.MaxImageRows, "patchRows", "MaxImageRows");
@@ -128,14 +128,14 @@ public sealed class ModelInputs : IDisposable
     {
         for (var i = 0; i < values.Length; i++)
             if (values[i] < 0 || values[i] >= limit)
-                throw new ArgumentException($"{name}[{i}] ({values[i]}) must be in [0, {limit}) ({limitName}).", name);
+                throw new ArgumentException($"{name}[{i}] ({values[i]}) must be in [0, {limit}) ({limitName}).");
     }
 
     private static void RequireLength<T>(T[] values, long expected, string name)
     {
         ArgumentNullException.ThrowIfNull(values, name);
         if (values.Length != expected)
-            throw new ArgumentException($"{name} has {values.Length} values; expected {expected}.", name);
+            throw new ArgumentException($"{name} has {values.Length} values; expected {expected}.");
     }
 
     private static string Shape(Tensor t) => "(" + string.Join(", ", t.shape) + ")";
@@ -166,7 +166,7 @@ public sealed class LossTargets(Tensor targets, Tensor lossMask, Tensor taskIds,
         var taskCount = Math.Max(1, batch.TaskNames.Count);
         foreach (var id in batch.TaskIds)
             if (id < 0 || id >= taskCount)
-                throw new ArgumentException($"task id {id} is outside [0, {taskCount}) (TaskNames has {batch.TaskNames.Count} names).", nameof(batch));
+                throw new ArgumentException($"task id {id} is outside [0, {taskCount}) (TaskNames has {batch.TaskNames.Count} names).");
         return new LossTargets(
             tensor(batch.Targets, shape, ScalarType.Int64, device),
             tensor(batch.LossMask, shape, ScalarType.Float32, device),

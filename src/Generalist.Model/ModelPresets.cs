@@ -24,7 +24,7 @@ public static class ModelPresets
     {
         ArgumentNullException.ThrowIfNull(name);
         return All.FirstOrDefault(p => string.Equals(p.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))
-            ?? throw new ArgumentException($"unknown model preset '{name}'; valid presets: {string.Join(", ", Names)}.", nameof(name));
+            ?? throw new ArgumentException($"unknown model preset '{name}'; valid presets: {string.Join(", ", Names)}.");
     }
 
     private static ModelPreset[] Build()

@@ -53,7 +53,7 @@ public sealed record ParameterCounts(
     /// with N = <see cref="FlopParameters"/> and T the attended context.</summary>
     public static double FlopsPerToken(ModelConfig config, int contextLength)
     {
-        if (contextLength < 1) throw new ArgumentException($"contextLength ({contextLength}) must be at least 1.", nameof(contextLength));
+        if (contextLength < 1) throw new ArgumentException($"contextLength ({contextLength}) must be at least 1.");
         return 6.0 * For(config).FlopParameters + 12.0 * config.Layers * contextLength * config.ModelDim;
     }
 
@@ -61,13 +61,13 @@ public sealed record ParameterCounts(
     public static string PresetTable()
     {
         var s = new StringBuilder();
-        s.AppendLine("| preset | layers | d | heads | context | non-embedding | flop N (with head) | total |");
-        s.AppendLine("|---|---|---|---|---|---|---|---|");
+        s.AppendLine("| preset | layers | d | heads | context | non-embedding | FLOP N (with head) | total | MFLOP/token |");
+        s.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var p in ModelPresets.Presets)
         {
             var n = For(p.Config);
             s.AppendLine(CultureInfo.InvariantCulture,
-                $"| {p.Name} | {p.Config.Layers} | {p.Config.ModelDim} | {p.Config.Heads} | {p.Config.ContextLength} | {Millions(n.NonEmbedding)} | {Millions(n.FlopParameters)} | {Millions(n.Total)} |");
+                $"| {p.Name} | {p.Config.Layers} | {p.Config.ModelDim} | {p.Config.Heads} | {p.Config.ContextLength} | {Millions(n.NonEmbedding)} | {Millions(n.FlopParameters)} | {Millions(n.Total)} | {FlopsPerToken(p.Config, p.Config.ContextLength) / 1e6:0.0} |");
         }
         return s.ToString();
     }

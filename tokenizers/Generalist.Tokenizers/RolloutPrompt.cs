@@ -40,7 +40,9 @@ public sealed class RolloutPrompt
         builder.AppendTimesteps(now, history, 0, endOfEpisode: false);
         var historyUnits = now.UnitCount;
         now.BeginUnit();
-        var n = builder.AppendObservation(now, current, history.Count, "current");
+        int n;
+        try { n = builder.AppendObservation(now, current, history.Count); }
+        catch (ArgumentException e) when (e.ParamName is null) { throw new ArgumentException($"current.{e.Message}"); }
         builder.AppendSeparator(now, n, history.Count);
         var currentLength = now.UnitLength(historyUnits);
         if (currentLength > budget)

@@ -57,34 +57,47 @@ public sealed class SequenceBuilder
         for (var t = 0; t < timesteps.Count; t++)
         {
             var step = timesteps[t] ?? throw new ArgumentException($"timesteps[{t}] must not be null");
-            seq.BeginUnit();
-            var next = AppendObservation(seq, step.Observation, firstTimestepIndex + t, $"timesteps[{t}].observation");
-            if (step.Action is { } action)
+            try
             {
-                var sep = seq.Grow(1);
-                seq.SetToken(sep, Vocab.Separator);
-                seq.Fill(sep, 1, TokenKind.Separator, next, sharedPosition: true, firstTimestepIndex + t);
-                AppendAction(seq, action, firstTimestepIndex + t, next + 1, $"timesteps[{t}].action");
-                next += 2;
+                AppendTimestep(seq, step, firstTimestepIndex + t, endOfEpisode && t == timesteps.Count - 1);
             }
-            if (endOfEpisode && t == timesteps.Count - 1)
+            catch (ArgumentException e) when (e.ParamName is null)
             {
-                var eoe = seq.Grow(1);
-                seq.SetToken(eoe, Vocab.EndOfEpisode);
-                seq.Fill(eoe, 1, TokenKind.EndOfEpisode, next, sharedPosition: true, firstTimestepIndex + t);
+                // Field names are only built on this error path: the hot loop allocates no strings.
+                throw new ArgumentException($"timesteps[{t}].{e.Message}");
             }
         }
         seq.TimestepCount += timesteps.Count;
         seq.CutUnitsLongerThan(firstUnit, ContextLength);
     }
 
+    private void AppendTimestep(TokenizedEpisode seq, Timestep step, int timestep, bool endOfEpisode)
+    {
+        seq.BeginUnit();
+        var next = AppendObservation(seq, step.Observation, timestep);
+        if (step.Action is { } action)
+        {
+            var sep = seq.Grow(1);
+            seq.SetToken(sep, Vocab.Separator);
+            seq.Fill(sep, 1, TokenKind.Separator, next, sharedPosition: true, timestep);
+            AppendAction(seq, action, timestep, next + 1);
+            next += 2;
+        }
+        if (endOfEpisode)
+        {
+            var eoe = seq.Grow(1);
+            seq.SetToken(eoe, Vocab.EndOfEpisode);
+            seq.Fill(eoe, 1, TokenKind.EndOfEpisode, next, sharedPosition: true, timestep);
+        }
+    }
+
     /// <summary>
     /// Appends one observation's tokens (no unit is started) and returns n, the number of
     /// observation tokens, which is the separator's local position.
     /// </summary>
-    public int AppendObservation(TokenizedEpisode seq, Observation observation, int timestepIndex, string field = "observation")
+    public int AppendObservation(TokenizedEpisode seq, Observation observation, int timestepIndex)
     {
-        ArgumentNullException.ThrowIfNull(observation, field);
+        if (observation is null) throw new ArgumentException("observation must not be null");
         var position = 0;
         if (!string.IsNullOrEmpty(observation.Text))
         {
@@ -96,7 +109,7 @@ public sealed class SequenceBuilder
         }
         if (observation.Image is { } image)
         {
-            ImagePatcher.Validate(image, field + ".image");
+            ImagePatcher.Validate(image);
             int rows = _patcher.PatchRows(image), cols = _patcher.PatchCols(image), n = rows * cols;
             var start = seq.Grow(n);
             seq.TokenSpan(start, n).Fill(Vocab.Pad);
@@ -113,14 +126,14 @@ public sealed class SequenceBuilder
         if (observation.Discrete is { Length: > 0 } discrete)
         {
             var start = seq.Grow(discrete.Length);
-            DiscreteTokenizer.Encode(discrete, seq.TokenSpan(start, discrete.Length), Vocab.DiscreteOffset, field + ".discrete");
+            DiscreteTokenizer.Encode(discrete, seq.TokenSpan(start, discrete.Length), Vocab.DiscreteOffset);
             seq.Fill(start, discrete.Length, TokenKind.Discrete, position, sharedPosition: false, timestepIndex);
             position += discrete.Length;
         }
         if (observation.Continuous is { Length: > 0 } continuous)
         {
             var start = seq.Grow(continuous.Length);
-            ContinuousTokenizer.EncodeObservation(continuous, seq.TokenSpan(start, continuous.Length), Vocab.ContinuousOffset, field + ".continuous");
+            ContinuousTokenizer.EncodeObservation(continuous, seq.TokenSpan(start, continuous.Length), Vocab.ContinuousOffset);
             seq.Fill(start, continuous.Length, TokenKind.Continuous, position, sharedPosition: false, timestepIndex);
             position += continuous.Length;
         }
@@ -135,24 +148,24 @@ public sealed class SequenceBuilder
         seq.Fill(sep, 1, TokenKind.Separator, observationTokens, sharedPosition: true, timestepIndex);
     }
 
-    private void AppendAction(TokenizedEpisode seq, ActionValue action, int timestepIndex, int position, string field)
+    private void AppendAction(TokenizedEpisode seq, ActionValue action, int timestepIndex, int position)
     {
         var hasDiscrete = action.Discrete is { Length: > 0 };
         var hasContinuous = action.Continuous is { Length: > 0 };
         if (hasDiscrete == hasContinuous)
-            throw new ArgumentException($"{field} must hold exactly one of discrete or continuous, with at least one value");
+            throw new ArgumentException("action must hold exactly one of discrete or continuous, with at least one value");
         if (hasDiscrete)
         {
             var values = action.Discrete!;
             var start = seq.Grow(values.Length);
-            DiscreteTokenizer.Encode(values, seq.TokenSpan(start, values.Length), Vocab.DiscreteOffset, field + ".discrete");
+            DiscreteTokenizer.Encode(values, seq.TokenSpan(start, values.Length), Vocab.DiscreteOffset, "action.discrete");
             seq.Fill(start, values.Length, TokenKind.ActionDiscrete, position, sharedPosition: true, timestepIndex);
         }
         else
         {
             var values = action.Continuous!;
             var start = seq.Grow(values.Length);
-            ContinuousTokenizer.EncodeAction(values, seq.TokenSpan(start, values.Length), Vocab.ContinuousOffset, field + ".continuous");
+            ContinuousTokenizer.EncodeAction(values, seq.TokenSpan(start, values.Length), Vocab.ContinuousOffset, "action.continuous");
             seq.Fill(start, values.Length, TokenKind.ActionContinuous, position, sharedPosition: true, timestepIndex);
         }
     }

@@ -22,7 +22,7 @@ public static class ShardFormat
     public const int EpisodeCountOffset = 16;
     public const int IndexOffsetOffset = 24;
     public const int FileLengthOffset = 32;
-    public const int ChecksumOffset = 40;      // SHA-256 of bytes [HeaderSize, FileLength)
+    public const int ChecksumOffset = 40;      // SHA-256 of the whole file with these 32 bytes read as zeros
     public const int TaskNameLengthOffset = 72;
     public const int ReservedOffset = 76;
 

@@ -48,6 +48,8 @@ public sealed unsafe class ShardReader : IEpisodeSource, IDisposable
             var family = BinaryPrimitives.ReadUInt32LittleEndian(header[ShardFormat.FamilyOffset..]);
             if (!Enum.IsDefined(typeof(TaskFamily), (int)Math.Min(family, int.MaxValue))) throw Corrupt(ShardFormat.FamilyOffset, $"unknown task family {family}");
             Family = (TaskFamily)(int)family;
+            var reserved = BinaryPrimitives.ReadUInt32LittleEndian(header[ShardFormat.ReservedOffset..]);
+            if (reserved != 0) throw Corrupt(ShardFormat.ReservedOffset, $"reserved header field must be 0 (got {reserved})");
             var fileLength = BinaryPrimitives.ReadUInt64LittleEndian(header[ShardFormat.FileLengthOffset..]);
             if (fileLength != (ulong)_length)
                 throw Corrupt(Math.Min((long)Math.Min(fileLength, long.MaxValue), _length), $"the header says {fileLength} bytes but the file has {_length} (truncated or appended to)");
@@ -104,7 +106,9 @@ public sealed unsafe class ShardReader : IEpisodeSource, IDisposable
     private void VerifyChecksum(ReadOnlySpan<byte> expected)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        for (long o = ShardFormat.HeaderSize; o < _length; o += 1 << 24)
+        sha.AppendData(Bytes(0, ShardFormat.ChecksumOffset));
+        sha.AppendData(new byte[32]);
+        for (long o = ShardFormat.ChecksumOffset + 32; o < _length; o += 1 << 24)
             sha.AppendData(Bytes(o, (int)Math.Min(1 << 24, _length - o)));
         Span<byte> actual = stackalloc byte[32];
         sha.GetHashAndReset(actual);
@@ -118,7 +122,7 @@ public sealed unsafe class ShardReader : IEpisodeSource, IDisposable
             if (EpisodeCodec.RecordHash(Bytes((long)offset, (int)length)) != hash)
                 throw Corrupt((long)offset, $"checksum mismatch; episode record {i} ({length} bytes) is damaged");
         }
-        throw Corrupt(_indexOffset, "checksum mismatch in the task name or the index");
+        throw Corrupt(0, "checksum mismatch in the header, the task name or the index");
     }
 
     private InvalidDataException Corrupt(long offset, string message) => new($"{Path}: corrupted shard at offset {offset}: {message}");

@@ -66,11 +66,6 @@ public sealed class ShardWriter : IDisposable
             _stream.Write(entry);
         }
         var fileLength = (ulong)_stream.Position;
-        _stream.Flush();
-
-        // Checksum of everything after the header.
-        _stream.Position = ShardFormat.HeaderSize;
-        var checksum = SHA256.HashData(_stream);
 
         var header = new byte[ShardFormat.HeaderSize];
         ShardFormat.Magic.CopyTo(header);
@@ -79,10 +74,16 @@ public sealed class ShardWriter : IDisposable
         ShardFormat.WriteU64(header, ShardFormat.EpisodeCountOffset, (ulong)_index.Count);
         ShardFormat.WriteU64(header, ShardFormat.IndexOffsetOffset, indexOffset);
         ShardFormat.WriteU64(header, ShardFormat.FileLengthOffset, fileLength);
-        checksum.CopyTo(header.AsSpan(ShardFormat.ChecksumOffset));
         ShardFormat.WriteU32(header, ShardFormat.TaskNameLengthOffset, (uint)_taskName.Length);
         _stream.Position = 0;
         _stream.Write(header);
+        _stream.Flush();
+
+        // The checksum covers the whole file with the checksum field itself read as zeros.
+        _stream.Position = 0;
+        var checksum = SHA256.HashData(_stream);
+        _stream.Position = ShardFormat.ChecksumOffset;
+        _stream.Write(checksum);
         _stream.Flush(flushToDisk: true);
         _stream.Dispose();
         File.Move(_tempPath, _path, overwrite: true);
