@@ -58,13 +58,13 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
             ct.ThrowIfCancellationRequested();
             var name = tasks[i];
             progress?.Report(new EvaluationProgress(name, i, tasks.Count));
+            if (TaskCatalog.Describe(name).Family == TaskFamily.Control) CheckSeedsDisjoint(name, request.Seed, episodes, config);
             var data = _options.LoadTask?.Invoke(name, config) ?? TaskCatalog.Load(name, dataOptions);
             var metrics = evaluations.HeldOut(data, suite.Budget);
             double? score = null;
             switch (data.Family)
             {
                 case TaskFamily.Control:
-                    CheckSeedsDisjoint(name, request.Seed, episodes, config);
                     score = evaluations.Control(data, run, episodes, request.Seed, new ActionDecoding(request.Greedy, request.Seed), metrics,
                         new Progress<int>(done => progress?.Report(new EvaluationProgress(name, done, episodes))));
                     ScoreMetric.Record(score.Value, new KeyValuePair<string, object?>("task", name), new KeyValuePair<string, object?>("suite", suite.Name));

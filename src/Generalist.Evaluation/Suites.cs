@@ -7,7 +7,8 @@ namespace Generalist.Evaluation;
 /// <param name="RegressionSequences">Held-out in-context regression sequences.</param>
 /// <param name="Captions">Held-out images captioned greedily.</param>
 /// <param name="MaxEpisodes">Cap on control episodes per task (the request's count is used up to this).</param>
-public sealed record SuiteBudget(int HeldOutSequences, int RegressionSequences, int Captions, int MaxEpisodes);
+/// <param name="MaxScoredTokens">Held-out loss is computed on at most this many leading tokens of each sequence (long control episodes).</param>
+public sealed record SuiteBudget(int HeldOutSequences, int RegressionSequences, int Captions, int MaxEpisodes, int MaxScoredTokens);
 
 /// <summary>A named suite: the task families it covers and its budget.</summary>
 public sealed record Suite(string Name, IReadOnlyList<TaskFamily> Families, SuiteBudget Budget, string Description);
@@ -20,7 +21,7 @@ public sealed record Suite(string Name, IReadOnlyList<TaskFamily> Families, Suit
 public static class Suites
 {
     private static readonly TaskFamily[] Every = [TaskFamily.Control, TaskFamily.VisionLanguage, TaskFamily.Language, TaskFamily.InContext];
-    private static readonly SuiteBudget Full = new(HeldOutSequences: 64, RegressionSequences: 256, Captions: 200, MaxEpisodes: 10_000);
+    private static readonly SuiteBudget Full = new(HeldOutSequences: 64, RegressionSequences: 256, Captions: 200, MaxEpisodes: 10_000, MaxScoredTokens: 8192);
 
     public static IReadOnlyList<Suite> All { get; } =
     [
@@ -28,7 +29,7 @@ public static class Suites
         new("vision-language", [TaskFamily.VisionLanguage], Full, "greedy caption exact match and teacher-forced token accuracy on held-out images"),
         new("language", [TaskFamily.Language], Full, "held-out loss and bits per byte"),
         new("icl", [TaskFamily.InContext], Full, "in-context regression MSE vs k with baselines; MovieLens RMSE with baselines"),
-        new("default", Every, new SuiteBudget(HeldOutSequences: 8, RegressionSequences: 32, Captions: 16, MaxEpisodes: 5), "every family, small budgets (a CPU check)"),
+        new("default", Every, new SuiteBudget(HeldOutSequences: 8, RegressionSequences: 32, Captions: 16, MaxEpisodes: 5, MaxScoredTokens: 1024), "every family, small budgets (a CPU check)"),
         new("all", Every, Full, "every family, full budgets"),
     ];
 

@@ -17,13 +17,13 @@ internal sealed class TaskEvaluations(GeneralistModel model, SequenceBuilder bui
     public static List<Episode> Take(IEpisodeSource source, int count) =>
         Enumerable.Range(0, Math.Min(count, source.Count)).Select(source.Get).ToList();
 
-    private List<ScoredSequence> Score(IReadOnlyList<Episode> episodes, Func<TokenKind, (int, int)?>? ranges = null) =>
-        SequenceScorer.Score(model, episodes.Select(e => builder.Build(e)).ToList(), ranges, options.ScoreBatch, device);
+    private List<ScoredSequence> Score(IReadOnlyList<Episode> episodes, Func<TokenKind, (int, int)?>? ranges = null, int maxTokens = int.MaxValue) =>
+        SequenceScorer.Score(model, episodes.Select(e => builder.Build(e)).ToList(), ranges, options.ScoreBatch, device, maxTokens);
 
     /// <summary>Teacher-forced held-out loss over text and action targets: every family has it.</summary>
     public Dictionary<string, double> HeldOut(TaskData task, SuiteBudget budget)
     {
-        var scored = Score(Take(task.HeldOut, budget.HeldOutSequences));
+        var scored = Score(Take(task.HeldOut, budget.HeldOutSequences), maxTokens: budget.MaxScoredTokens);
         var metrics = new Dictionary<string, double> { ["loss"] = SequenceMetrics.HeldOutLoss(scored), ["sequences"] = scored.Count };
         if (task.Family == TaskFamily.Language) metrics["bits_per_byte"] = SequenceMetrics.BitsPerByte(scored, builder.Text);
         if (task.Family == TaskFamily.VisionLanguage) metrics["token_accuracy"] = SequenceMetrics.TokenAccuracy(scored);

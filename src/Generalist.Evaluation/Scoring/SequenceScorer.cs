@@ -23,7 +23,7 @@ public sealed class ScoredSequence(TokenizedEpisode sequence)
 /// Runs the model over whole sequences in context-sized windows. Windows start every L - 1
 /// positions so each token after the first is predicted exactly once; a window's context starts
 /// at its first position (the model has no absolute positions, so any window is a valid input).
-/// Windows are batched; shorter ones are padded at the end, which a causal model never attends to.
+/// Only the first maxTokens positions of a sequence are scored. Windows are batched; shorter ones are padded at the end, which a causal model never attends to.
 /// </summary>
 public static class SequenceScorer
 {
@@ -32,15 +32,16 @@ public static class SequenceScorer
         IReadOnlyList<TokenizedEpisode> sequences,
         Func<TokenKind, (int Start, int Count)?>? ranges = null,
         int batchSize = 16,
-        Device? device = null)
+        Device? device = null,
+        int maxTokens = int.MaxValue)
     {
         device ??= CPU;
         var length = model.Config.ContextLength;
         var results = sequences.Select(s => new ScoredSequence(s)).ToList();
         var windows = new List<(int Seq, int Start, int Length)>();
         for (var i = 0; i < sequences.Count; i++)
-            for (var start = 0; start < sequences[i].Length - 1; start += length - 1)
-                windows.Add((i, start, Math.Min(length, sequences[i].Length - start)));
+            for (var start = 0; start < Math.Min(sequences[i].Length, maxTokens) - 1; start += length - 1)
+                windows.Add((i, start, Math.Min(length, Math.Min(sequences[i].Length, maxTokens) - start)));
         model.eval();
         for (var b0 = 0; b0 < windows.Count; b0 += batchSize)
         {
