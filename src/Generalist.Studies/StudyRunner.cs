@@ -35,6 +35,13 @@ public sealed partial class StudyRunner(StudyBackend backend) : IStudyRunner
         var plan = TransferPlan.Build(config);
         var allTasks = config.BaseRun.Tasks.Select(t => t.Name).ToList();
         var results = new Dictionary<string, SubRunResult>();
+        var notes = new List<string>();
+        if (backend.StartFromCheckpoint is null && plan.Any(p => p.InitFromRun is not null))
+        {
+            notes.Add("Fine-tuning runs were skipped: this trainer cannot start a run from another run's weights " +
+                      "(RunConfig has no field for it), so only the leave-one-family-out and from-scratch runs exist.");
+            plan = plan.Where(p => p.InitFromRun is null).ToList();
+        }
         for (var i = 0; i < plan.Count; i++)
         {
             var step = plan[i];
@@ -42,7 +49,7 @@ public sealed partial class StudyRunner(StudyBackend backend) : IStudyRunner
             var evaluate = config.Evaluation.AllTasks ? allTasks : step.Config.Tasks.Select(t => t.Name).ToList();
             results[step.Name] = await executor.RunAsync(step.Name, step.Role, step.Config, initFrom, evaluate, i, plan.Count, ct);
         }
-        var (report, artifacts) = TransferReport.Write(request.OutputDirectory, config, plan.Select(p => results[p.Name]).ToList());
+        var (report, artifacts) = TransferReport.Write(request.OutputDirectory, config, plan.Select(p => results[p.Name]).ToList(), notes);
         return new StudyResult("transfer", request.OutputDirectory, report, artifacts);
     }
 
@@ -79,6 +86,13 @@ public sealed partial class StudyRunner(StudyBackend backend) : IStudyRunner
         var (report, artifacts) = ScalingReport.Write(request.OutputDirectory, $"Scaling study: {config.Name}", rows, analysis, preface);
         return new StudyResult("scaling", request.OutputDirectory, report, artifacts);
     }
+
+    /// <summary>The real trainer (the same one `generalist train` runs), evaluator and model presets.</summary>
+    public static StudyRunner CreateDefault() => new(new StudyBackend(
+        new Generalist.Training.Loop.Trainer(),
+        new Evaluation.Evaluator(),
+        preset => Generalist.Model.ParameterCounts.For(Generalist.Model.ModelPresets.Get(preset)).NonEmbedding,
+        StartFromCheckpoint: null));
 
     private long ParametersOf(string preset)
     {

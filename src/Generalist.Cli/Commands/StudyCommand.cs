@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Generalist.Evaluation.Statistics;
+using Generalist.Studies;
 using Generalist.Studies.Scaling;
 using Spectre.Console;
 
@@ -14,8 +15,36 @@ public static class StudyCommand
 {
     public static Command Create() => new("study", "Transfer and scaling studies, and scaling-law fits to any results table.")
     {
+        RunStudy("transfer", "Train a generalist, one specialist per task and leave-one-family-out generalists (then fine-tuned); evaluate all; write the transfer report."),
+        RunStudy("scaling", "Train several model sizes on the same data; fit loss and score against parameters and FLOPs; write the scaling report."),
         Fit(),
     };
+
+    private static Command RunStudy(string kind, string description)
+    {
+        var config = new Option<string>("--config") { Description = "Study config JSON (see src/Generalist.Studies/README.md).", Required = true };
+        var output = new Option<string?>("--out") { Description = "Output directory (default: checkpoints/studies/<name>)." };
+        var json = CliApp.JsonOption();
+        var command = new Command(kind, description) { config, output, json };
+        command.SetAction((parse, ct) => CommandErrors.GuardAsync(async () =>
+        {
+            var configPath = parse.GetValue(config)!;
+            var studyConfig = StudyConfig.Load(configPath);
+            var outDir = parse.GetValue(output) ?? Path.Combine("checkpoints", "studies", studyConfig.Name);
+            var asJson = parse.GetValue(json);
+            Generalist.Torch.TorchRuntime.EnsureLoaded();
+            var runner = StudyRunner.CreateDefault();
+            var progress = new Progress<StudyProgress>(p =>
+            {
+                if (!asJson) Console.Error.WriteLine($"[{p.Stage}] {p.Done}/{p.Total}{(p.Message is null ? "" : " " + p.Message)}");
+            });
+            var result = await runner.RunAsync(new StudyRequest(kind, configPath, outDir), progress, ct);
+            if (asJson) CliApp.WriteJson(result);
+            else AnsiConsole.MarkupLine($"[green]{kind} study written[/]: {Markup.Escape(result.ReportPath)} ({result.Artifacts.Count} files)");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
 
     private static Command Fit()
     {

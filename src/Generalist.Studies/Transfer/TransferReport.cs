@@ -25,7 +25,7 @@ public sealed record TransferRow(
 /// </summary>
 public static class TransferReport
 {
-    public static (string ReportPath, List<string> Artifacts) Write(string directory, StudyConfig config, IReadOnlyList<SubRunResult> runs)
+    public static (string ReportPath, List<string> Artifacts) Write(string directory, StudyConfig config, IReadOnlyList<SubRunResult> runs, IReadOnlyList<string>? notes = null)
     {
         var plots = Path.Combine(directory, "plots");
         var artifacts = new List<string>();
@@ -36,6 +36,7 @@ public static class TransferReport
                      $"batch {config.BaseRun.BatchSize}, seed {config.BaseRun.Seed}; evaluated with suite `{config.Evaluation.Suite}`, {config.Evaluation.Episodes} episodes per control task.");
         md.Paragraph("Transfer = generalist / specialist − 1 on the primary metric (normalized score for control tasks; held-out loss otherwise, " +
                      "where the ratio is inverted to specialist / generalist − 1 so that positive always means the generalist is better).");
+        if (notes is { Count: > 0 }) md.Bullets(notes);
         md.Heading(2, "Per task");
         md.Table(["task", "family", "metric", "generalist", "specialist", "transfer", "without family", "fine-tuned", "from scratch"],
             rows.Select(r => (IReadOnlyList<string>)
