@@ -40,13 +40,27 @@ public static class CliApp
         var parse = root.Parse(args);
         try
         {
-            return await parse.InvokeAsync();
+            // Let exceptions reach the handler below: the default one prints a stack trace and exits 1.
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (Unwrap(e) is CliInputException or ConfigException or TorchLoadException or ArgumentException or FileNotFoundException or InvalidDataException)
+        catch (Exception e) when (Unwrap(e) is CliInputException or ConfigException or TorchLoadException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
         {
             var inner = Unwrap(e);
             Console.Error.WriteLine($"error: {inner.Message}");
             return ExitCodes.InvalidInput;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("cancelled");
+            return ExitCodes.Failed;
+        }
+        catch (Exception e)
+        {
+            // Anything else is a failure of the job, not of the input: one line, exit 1.
+            var inner = Unwrap(e);
+            Console.Error.WriteLine($"error: {inner.GetType().Name}: {inner.Message}");
+            if (Environment.GetEnvironmentVariable("GENERALIST_DEBUG") == "1") Console.Error.WriteLine(inner);
+            return ExitCodes.Failed;
         }
     }
 
