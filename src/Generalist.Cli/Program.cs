@@ -12,6 +12,8 @@ var root = new RootCommand("Generalist: one transformer trained on many tasks, r
     EnvsCommand.Create(),
     ModelsCommand.Create(),
     DataCommand.Create(),
+    EvalCommand.Create(),
+    StudyCommand.Create(),
     TrainCommand.Create(),
 };
 return await CliApp.InvokeAsync(root, args);

@@ -1,0 +1,82 @@
+using Generalist.Evaluation.Reporting;
+using Generalist.Evaluation.Statistics;
+using Generalist.Training;
+
+namespace Generalist.Evaluation;
+
+/// <summary>evaluation.json and evaluation.md (with the in-context plots) beside the checkpoint's weights.</summary>
+public static class EvaluationReport
+{
+    public static void Write(EvaluationResult result, EvaluationRequest request, RunConfig config, int episodes,
+        IReadOnlyDictionary<string, (ErrorCurve Model, IReadOnlyList<ErrorCurve> Baselines)> curves,
+        IReadOnlyDictionary<string, IReadOnlyList<BaselineRmse>> ratingBaselines,
+        IReadOnlyList<string> captionExamples)
+    {
+        var dir = request.CheckpointPath;
+        var plots = Path.Combine(dir, "evaluation-plots");
+        var md = new MarkdownDocument().Heading(1, $"Evaluation: {Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/'))}");
+        md.Paragraph($"Suite `{result.Suite}`; run `{config.Name}` (preset `{config.Preset}`, {config.Steps} steps, trained on {string.Join(", ", config.Tasks.Select(t => t.Name))}). " +
+                     $"Control: {episodes} episodes per task on seeds {request.Seed}..{request.Seed + episodes - 1} (disjoint from the run's data seeds), " +
+                     $"{(request.Greedy ? "greedy" : "sampled")} actions, prompted with the end of one held-out expert demonstration; " +
+                     "expert and random returns measured live on the same seeds.");
+        var control = result.Tasks.Where(t => t.Family == "control").ToList();
+        if (control.Count > 0)
+        {
+            md.Heading(2, "Control");
+            md.Table(["task", "model return", "expert return", "random return", "normalized score", "held-out loss"], control.Select(t => (IReadOnlyList<string>)
+            [
+                t.Task, Num(t, "return", "0.##") + " ± " + Num(t, "return_std", "0.##"), Num(t, "expert_return", "0.##"), Num(t, "random_return", "0.##"),
+                MarkdownDocument.Number(t.NormalizedScore, "0.#"), Num(t, "loss"),
+            ]));
+            md.Paragraph($"Normalized score 100·(R − R_random)/(R_expert − R_random): mean {MarkdownDocument.Number(result.MeanNormalizedScore, "0.#")} over {control.Count} task(s); " +
+                         $"{result.TasksAtOrAbove50} at or above 50, {result.TasksAtOrAbove80} at or above 80.");
+        }
+        var language = result.Tasks.Where(t => t.Family == "language").ToList();
+        if (language.Count > 0)
+            md.Heading(2, "Language").Table(["task", "held-out loss (nats/token)", "bits per byte", "sequences"],
+                language.Select(t => (IReadOnlyList<string>)[t.Task, Num(t, "loss"), Num(t, "bits_per_byte"), Num(t, "sequences", "0")]));
+        var vision = result.Tasks.Where(t => t.Family == "vision-language").ToList();
+        if (vision.Count > 0)
+        {
+            md.Heading(2, "Vision-language").Table(["task", "caption exact match", "token accuracy (teacher-forced)", "held-out loss", "captions"],
+                vision.Select(t => (IReadOnlyList<string>)[t.Task, Num(t, "exact_match", "0.###"), Num(t, "token_accuracy", "0.###"), Num(t, "loss"), Num(t, "captions", "0")]));
+            if (captionExamples.Count > 0) md.Paragraph("Greedy captions:").Bullets(captionExamples);
+        }
+        foreach (var (task, (model, baselines)) in curves)
+        {
+            md.Heading(2, $"In-context regression: {task}");
+            var ks = Enumerable.Range(0, model.MeanSquaredError.Length).Select(k => (double)k).ToArray();
+            var chart = Charts.Line(plots, $"icl_mse_vs_k_{task}", new LineChartSpec($"{task}: squared error vs in-context examples", "in-context examples k", "mean squared error",
+                new[] { model }.Concat(baselines).Select(c => new ChartSeries(c.Name.Replace('_', ' '), ks, c.MeanSquaredError)).ToList(), LogY: true));
+            md.Chart($"{task}: MSE vs k, model and baselines on the same sequences", chart, dir);
+            md.Table(["k", "model", .. baselines.Select(b => b.Name.Replace('_', ' '))], ks.Select(k => (IReadOnlyList<string>)
+                [((int)k).ToString(), MarkdownDocument.Number(model.MeanSquaredError[(int)k], "0.#####"), .. baselines.Select(b => MarkdownDocument.Number(b.MeanSquaredError[(int)k], "0.#####"))]));
+        }
+        foreach (var (task, baselines) in ratingBaselines)
+        {
+            var t = result.Tasks.First(s => s.Task == task);
+            md.Heading(2, $"MovieLens in context: {task}");
+            md.Table(["predictor", "RMSE (stars)"], new[] { (IReadOnlyList<string>)["model (expected rating)", Num(t, "rmse")] }
+                .Concat(baselines.Select(b => (IReadOnlyList<string>)[b.Name.Replace('_', ' '), MarkdownDocument.Number(b.Rmse)])));
+            md.Paragraph($"Last rating of {Num(t, "users", "0")} held-out users; baselines fitted on the training users and the held-out users' earlier ratings. " +
+                         "Items are the movie's (genres, year) signature, as the episodes carry no movie id.");
+            md.Paragraph($"For context only — published figures on a different data set and split ({PublishedMovieLensFigures.Source}):");
+            md.Table(["predictor (MovieLens-1M, published)", "RMSE"], PublishedMovieLensFigures.Rows.Select(r => (IReadOnlyList<string>)[r.Name, r.Rmse]));
+        }
+        md.Heading(2, "Every metric").Table(["task", "family", "metric", "value"],
+            result.Tasks.SelectMany(t => t.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (IReadOnlyList<string>)[t.Task, t.Family, kv.Key, MarkdownDocument.Number(kv.Value, "0.######")])));
+        AtomicFiles.WriteJson(result.JsonPath, new
+        {
+            Result = result,
+            Request = request,
+            Run = new { config.Name, config.Preset, config.Steps, Tasks = config.Tasks.Select(t => t.Name) },
+            Curves = curves.ToDictionary(kv => kv.Key, kv => new { Model = kv.Value.Model, kv.Value.Baselines }),
+            RatingBaselines = ratingBaselines,
+            PublishedMovieLens = new { PublishedMovieLensFigures.Source, Rows = PublishedMovieLensFigures.Rows.Select(r => new { r.Name, r.Rmse }) },
+        });
+        AtomicFiles.WriteText(result.MarkdownPath, md.ToString());
+    }
+
+    private static string Num(TaskScore t, string metric, string format = "0.####") =>
+        t.Metrics.TryGetValue(metric, out var v) ? MarkdownDocument.Number(v, format) : "–";
+}

@@ -1,0 +1,123 @@
+using System.Diagnostics.Metrics;
+using Generalist.Data;
+using Generalist.Data.Cache;
+using Generalist.Data.Sets;
+using Generalist.Envs;
+using Generalist.Evaluation.Scoring;
+using Generalist.Evaluation.Statistics;
+using Generalist.Tokenizers;
+using Generalist.Training;
+using static TorchSharp.torch;
+
+namespace Generalist.Evaluation;
+
+/// <summary>
+/// Evaluates a checkpoint on a suite: per task the held-out loss, plus the family's own metrics
+/// (rollout returns and expert-normalized score, bits per byte, caption exact match and token
+/// accuracy, in-context MSE vs k and MovieLens RMSE beside their baselines). Writes
+/// evaluation.json and evaluation.md (with plots) into the checkpoint directory.
+/// </summary>
+public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
+{
+    private static readonly Meter Meter = new("Generalist.Evaluation");
+    private static readonly Histogram<double> ScoreMetric = Meter.CreateHistogram<double>("generalist.eval.score", "1", "Expert-normalized score of a control task (0 random, 100 expert).");
+
+    private readonly EvaluatorOptions _options = options ?? new EvaluatorOptions();
+
+    public Task<EvaluationResult> EvaluateAsync(EvaluationRequest request, IProgress<EvaluationProgress>? progress, CancellationToken cancellationToken) =>
+        // Torch work runs on its own thread, like training: it is synchronous and long.
+        Task.Factory.StartNew(() => Evaluate(request, progress, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private EvaluationResult Evaluate(EvaluationRequest request, IProgress<EvaluationProgress>? progress, CancellationToken ct)
+    {
+        Validate(request);
+        var suite = Suites.Get(request.Suite);
+        var device = new Device(request.Device);
+        var load = _options.LoadCheckpoint ?? CheckpointLoading.Load;
+        using var checkpoint = load(request.CheckpointPath, device);
+        var config = checkpoint.Config;
+        var trained = config.Tasks.Select(t => t.Name).ToList();
+        var requested = request.Tasks is { Count: > 0 } explicitTasks ? explicitTasks.Distinct().ToList() : trained;
+        foreach (var t in requested.Where(t => !TaskCatalog.Names.Contains(t)))
+            throw new ArgumentException($"tasks: unknown task '{t}'; valid tasks: {string.Join(", ", TaskCatalog.Names)}");
+        var tasks = requested.Where(t => suite.Families.Contains(TaskCatalog.Describe(t).Family)).ToList();
+        var episodes = Math.Min(request.Episodes, suite.Budget.MaxEpisodes);
+        var model = checkpoint.Model;
+        var builder = new SequenceBuilder(VocabularyLayout.Default, model.Config.ContextLength, model.Config.PatchSize);
+        var evaluations = new TaskEvaluations(model, builder, _options, device);
+        var dataOptions = new DataOptions(PackageCache.DefaultRoot(), config.EpisodesPerTask, config.Seed);
+        var run = new RunContext(
+            name => _options.CreateEnvironment?.Invoke(name, config) ?? TaskCatalog.CreateEnvironment(name, dataOptions, heldOut: true),
+            env => _options.CreateExpert?.Invoke(env) ?? EnvRegistry.Expert(env));
+        var scores = new List<TaskScore>();
+        var curves = new Dictionary<string, (ErrorCurve Model, IReadOnlyList<ErrorCurve> Baselines)>();
+        var ratingBaselines = new Dictionary<string, IReadOnlyList<BaselineRmse>>();
+        var examples = new List<string>();
+        for (var i = 0; i < tasks.Count; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var name = tasks[i];
+            progress?.Report(new EvaluationProgress(name, i, tasks.Count));
+            if (TaskCatalog.Describe(name).Family == TaskFamily.Control) CheckSeedsDisjoint(name, request.Seed, episodes, config);
+            var data = _options.LoadTask?.Invoke(name, config) ?? TaskCatalog.Load(name, dataOptions);
+            var metrics = evaluations.HeldOut(data, suite.Budget);
+            double? score = null;
+            switch (data.Family)
+            {
+                case TaskFamily.Control:
+                    score = evaluations.Control(data, run, episodes, request.Seed, new ActionDecoding(request.Greedy, request.Seed), metrics,
+                        new Progress<int>(done => progress?.Report(new EvaluationProgress(name, done, episodes))));
+                    ScoreMetric.Record(score.Value, new KeyValuePair<string, object?>("task", name), new KeyValuePair<string, object?>("suite", suite.Name));
+                    break;
+                case TaskFamily.VisionLanguage:
+                    evaluations.Captions(data, suite.Budget, metrics, examples);
+                    break;
+                case TaskFamily.InContext when name == IclRegressionSource.TaskName:
+                    curves[name] = evaluations.Regression(data, suite.Budget, metrics);
+                    break;
+                case TaskFamily.InContext when name == MovieLensSet.TaskName:
+                    ratingBaselines[name] = evaluations.MovieLens(data, suite.Budget, metrics);
+                    break;
+            }
+            scores.Add(new TaskScore(name, FamilyName(data.Family), metrics, score));
+        }
+        progress?.Report(new EvaluationProgress("", tasks.Count, tasks.Count));
+        var aggregate = NormalizedScore.Aggregate(scores.Select(s => s.NormalizedScore));
+        var result = new EvaluationResult(request.CheckpointPath, suite.Name, scores, aggregate.Mean, aggregate.AtOrAbove50, aggregate.AtOrAbove80,
+            Path.Combine(request.CheckpointPath, "evaluation.json"), Path.Combine(request.CheckpointPath, "evaluation.md"));
+        EvaluationReport.Write(result, request, config, episodes, curves, ratingBaselines, examples);
+        return result;
+    }
+
+    public static string FamilyName(TaskFamily family) => family switch
+    {
+        TaskFamily.Control => "control",
+        TaskFamily.VisionLanguage => "vision-language",
+        TaskFamily.Language => "language",
+        _ => "in-context",
+    };
+
+    private static void Validate(EvaluationRequest request)
+    {
+        if (string.IsNullOrWhiteSpace(request.CheckpointPath)) throw new ArgumentException("checkpoint: a checkpoint directory is required");
+        if (!Directory.Exists(request.CheckpointPath)) throw new DirectoryNotFoundException($"checkpoint: directory not found: {request.CheckpointPath}");
+        Suites.Get(request.Suite);
+        if (request.Episodes is < 1 or > 10_000) throw new ArgumentException($"episodes: must be in [1, 10000] (got {request.Episodes})");
+        if (request.Device is not ("cpu" or "cuda")) throw new ArgumentException($"device: must be \"cpu\" or \"cuda\" (got '{request.Device}')");
+        if (request.Seed < 0) throw new ArgumentException($"seed: must be >= 0 (got {request.Seed})");
+    }
+
+    /// <summary>
+    /// Evaluation seeds seed..seed+N-1 must avoid the seeds the task catalog used for this run's
+    /// training and held-out expert episodes (base S*2^32 and S*2^32 + 2^31 with S the run seed).
+    /// </summary>
+    private static void CheckSeedsDisjoint(string task, long seed, int episodes, RunConfig config)
+    {
+        var options = new DataOptions(PackageCache.DefaultRoot(), config.EpisodesPerTask, config.Seed);
+        var trainStart = unchecked(config.Seed << 32);
+        (long Start, long Count)[] used = [(trainStart, config.EpisodesPerTask), (trainStart + (1L << 31), options.HeldOutEpisodes)];
+        foreach (var (start, count) in used)
+            if (seed < start + count && start < seed + episodes)
+                throw new ArgumentException($"seed: evaluation seeds [{seed}, {seed + episodes}) of '{task}' overlap the run's data seeds [{start}, {start + count}); choose another --seed");
+    }
+}

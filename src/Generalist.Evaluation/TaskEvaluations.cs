@@ -1,0 +1,125 @@
+using Generalist.Data;
+using Generalist.Data.Sets;
+using Generalist.Envs;
+using Generalist.Evaluation.Scoring;
+using Generalist.Evaluation.Statistics;
+using Generalist.Model;
+using Generalist.Tokenizers;
+using static TorchSharp.torch;
+
+namespace Generalist.Evaluation;
+
+/// <summary>Per-family evaluations of one loaded model; each returns its metrics by name.</summary>
+internal sealed class TaskEvaluations(GeneralistModel model, SequenceBuilder builder, EvaluatorOptions options, Device device)
+{
+    private readonly VocabularyLayout _vocab = builder.Vocab;
+
+    public static List<Episode> Take(IEpisodeSource source, int count) =>
+        Enumerable.Range(0, Math.Min(count, source.Count)).Select(source.Get).ToList();
+
+    private List<ScoredSequence> Score(IReadOnlyList<Episode> episodes, Func<TokenKind, (int, int)?>? ranges = null, int maxTokens = int.MaxValue) =>
+        SequenceScorer.Score(model, episodes.Select(e => builder.Build(e)).ToList(), ranges, options.ScoreBatch, device, maxTokens);
+
+    /// <summary>Teacher-forced held-out loss over text and action targets: every family has it.</summary>
+    public Dictionary<string, double> HeldOut(TaskData task, SuiteBudget budget)
+    {
+        var scored = Score(Take(task.HeldOut, budget.HeldOutSequences), maxTokens: budget.MaxScoredTokens);
+        var metrics = new Dictionary<string, double> { ["loss"] = SequenceMetrics.HeldOutLoss(scored), ["sequences"] = scored.Count };
+        if (task.Family == TaskFamily.Language) metrics["bits_per_byte"] = SequenceMetrics.BitsPerByte(scored, builder.Text);
+        if (task.Family == TaskFamily.VisionLanguage) metrics["token_accuracy"] = SequenceMetrics.TokenAccuracy(scored);
+        return metrics;
+    }
+
+    public void Captions(TaskData task, SuiteBudget budget, Dictionary<string, double> metrics, List<string> examples)
+    {
+        var results = CaptionDecoder.Decode(model, builder, Take(task.HeldOut, budget.Captions), options.ScoreBatch, device);
+        metrics["exact_match"] = results.Count(r => r.ExactMatch) / (double)results.Count;
+        metrics["captions"] = results.Count;
+        examples.AddRange(results.Take(5).Select(r => $"{task.Name}: \"{r.Decoded}\" (reference \"{r.Reference}\")"));
+    }
+
+    /// <summary>MSE vs k for the model and the four baselines on the same held-out sequences.</summary>
+    public (ErrorCurve Model, IReadOnlyList<ErrorCurve> Baselines) Regression(TaskData task, SuiteBudget budget, Dictionary<string, double> metrics)
+    {
+        var episodes = Take(task.HeldOut, budget.RegressionSequences);
+        var scored = Score(episodes, k => k == TokenKind.ActionContinuous ? (_vocab.ContinuousOffset, _vocab.ContinuousBins) : null);
+        var (curve, baselines) = SequenceMetrics.InContextRegression(scored, episodes);
+        for (var k = 0; k < curve.MeanSquaredError.Length; k++)
+        {
+            metrics[$"mse_k{k}"] = curve.MeanSquaredError[k];
+            foreach (var b in baselines) metrics[$"{b.Name}_mse_k{k}"] = b.MeanSquaredError[k];
+        }
+        metrics["mse"] = curve.MeanSquaredError[^1];
+        return (curve, baselines);
+    }
+
+    /// <summary>
+    /// RMSE of each held-out user's last rating. The model's prediction is the expected rating under
+    /// its distribution over the ten half-star actions (the RMSE-optimal point estimate). Baselines
+    /// see the training users and the held-out users' earlier ratings. The episodes carry no movie
+    /// id, so an item is the movie's (genres, year) signature as the model sees it.
+    /// </summary>
+    public IReadOnlyList<BaselineRmse> MovieLens(TaskData task, SuiteBudget budget, Dictionary<string, double> metrics)
+    {
+        var held = Take(task.HeldOut, Math.Max(budget.RegressionSequences, 32));
+        var scored = Score(held, k => k == TokenKind.ActionDiscrete ? (_vocab.DiscreteOffset, 10) : null);
+        var predictions = new List<double>();
+        var targets = new List<double>();
+        for (var i = 0; i < held.Count; i++)
+        {
+            var last = SequenceMetrics.FirstActionPositions(scored[i].Sequence).LastOrDefault(-1);
+            if (last < 0 || !scored[i].RangeLogProbs.TryGetValue(last, out var lp)) continue;
+            predictions.Add(SequenceMetrics.Expectation(lp, MovieLensSet.ActionToRating));
+            targets.Add(MovieLensSet.ActionToRating(held[i].Timesteps[^1].Action!.Discrete![0]));
+        }
+        metrics["rmse"] = RatingBaselines.Rmse(predictions, targets);
+        metrics["users"] = predictions.Count;
+        var items = new Dictionary<string, int>();
+        int Item(Timestep t) { var key = string.Join(",", t.Observation.Discrete ?? []) + "|" + string.Join(",", t.Observation.Continuous ?? []); return items.TryGetValue(key, out var id) ? id : items[key] = items.Count; }
+        Rating ToRating(int user, Timestep t) => new(user, Item(t), MovieLensSet.ActionToRating(t.Action!.Discrete![0]));
+        var train = new List<Rating>();
+        for (var u = 0; u < task.Train.Count; u++) train.AddRange(task.Train.Get(u).Timesteps.Select(t => ToRating(u, t)));
+        var heldRatings = new List<Rating>();
+        for (var i = 0; i < held.Count; i++)
+        {
+            var user = task.Train.Count + i;
+            train.AddRange(held[i].Timesteps.SkipLast(1).Select(t => ToRating(user, t)));
+            heldRatings.Add(ToRating(user, held[i].Timesteps[^1]));
+        }
+        var baselines = RatingBaselines.Evaluate(train, heldRatings);
+        foreach (var b in baselines) metrics[$"{b.Name}_rmse"] = b.Rmse;
+        return baselines;
+    }
+
+    /// <summary>
+    /// Online rollouts of the model, the scripted expert and the random policy on the same seeds;
+    /// the model is prompted with the end of a held-out expert demonstration.
+    /// </summary>
+    public double Control(TaskData task, RunContext run, int episodes, long seed, ActionDecoding decoding, Dictionary<string, double> metrics, IProgress<int>? progress)
+    {
+        IEnvironment Create() => run.CreateEnvironment(task.Name);
+        var batch = Math.Min(options.RolloutBatch, episodes);
+        var envName = task.EnvName ?? task.Name;
+        IReadOnlyList<Episode> Collect(Func<int, IPolicy> policy)
+        {
+            using var envs = VectorEnv.Create(Create, batch);
+            return Rollouts.CollectBatched(envs, policy, episodes, seed, task.Name);
+        }
+        var expert = RolloutSummary.Of(Collect(_ => run.CreateExpert(envName)));
+        var random = RolloutSummary.Of(Collect(_ => new RandomPolicy(seed)));
+        var demonstration = task.HeldOut.Get(0);
+        var model_ = ModelRollouts.Run(model, builder, Create, demonstration, episodes, seed, decoding, batch, device, progress);
+        metrics["return"] = model_.Mean;
+        metrics["return_std"] = model_.Std;
+        metrics["episode_length"] = model_.Lengths.Average();
+        metrics["expert_return"] = expert.MeanReturn;
+        metrics["random_return"] = random.MeanReturn;
+        metrics["episodes"] = episodes;
+        var score = NormalizedScore.Compute(model_.Mean, random.MeanReturn, expert.MeanReturn);
+        metrics["normalized_score"] = score;
+        return score;
+    }
+}
+
+/// <summary>The run-specific factories (environment, expert) for one evaluation.</summary>
+internal sealed record RunContext(Func<string, IEnvironment> CreateEnvironment, Func<string, IPolicy> CreateExpert);

@@ -1,0 +1,91 @@
+using Generalist.Evaluation.Statistics;
+
+namespace Generalist.Studies.Scaling;
+
+/// <summary>Every fit for one task. A fit that the data cannot support is null with the reason in Notes.</summary>
+public sealed record TaskScalingFit(
+    string Task,
+    int Points,
+    int Sizes,
+    int TokenBudgets,
+    double? LossVsParamsTokens,
+    PowerLawEstimate? LossVsParams,
+    PowerLawEstimate? LossVsFlops,
+    JointLawEstimate? Joint,
+    SigmoidEstimate? ScoreVsLoss,
+    double? ExtrapolatedScore,
+    Interval? ExtrapolatedScoreInterval,
+    IReadOnlyList<string> Notes);
+
+public sealed record ScalingAnalysisResult(IReadOnlyList<TaskScalingFit> Tasks, BootstrapOptions Bootstrap, double ExtrapolationFactor);
+
+/// <summary>
+/// Fits per task: L(N) = E + A N^-alpha (on the rows of the largest token budget when several
+/// exist), L(C) over training FLOPs C = 6ND, L(N, D) when at least 2 sizes and 2 token budgets
+/// exist, and score vs loss as a sigmoid when scores are present; extrapolates to 10x the largest N.
+/// </summary>
+public static class ScalingAnalysis
+{
+    public static ScalingAnalysisResult Analyze(IReadOnlyList<ScalingRow> rows, BootstrapOptions? bootstrap = null, double extrapolationFactor = 10)
+    {
+        bootstrap ??= new BootstrapOptions();
+        bootstrap.Validate();
+        var tasks = rows.GroupBy(r => r.Task).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => AnalyzeTask(g.Key, g.ToList(), bootstrap, extrapolationFactor)).ToList();
+        return new ScalingAnalysisResult(tasks, bootstrap, extrapolationFactor);
+    }
+
+    private static TaskScalingFit AnalyzeTask(string task, List<ScalingRow> rows, BootstrapOptions bootstrap, double factor)
+    {
+        var notes = new List<string>();
+        var sizes = rows.Select(r => r.Params).Distinct().Count();
+        var budgets = rows.Select(r => r.Tokens).Distinct().Count();
+
+        // With several token budgets, L(N) is fitted at the largest budget so D is held fixed.
+        var maxTokens = rows.Max(r => r.Tokens);
+        var atMax = rows.Where(r => r.Tokens == maxTokens).ToList();
+        var forN = budgets > 1 && atMax.Select(r => r.Params).Distinct().Count() >= 2 && atMax.Count >= 3 ? atMax : rows;
+        if (budgets > 1 && forN == rows) notes.Add("L(N) fitted on all token budgets together: the largest budget has too few sizes");
+        var lossVsParams = Try(() => ScalingLaws.EstimatePowerLaw(forN.Select(r => r.Params).ToList(), forN.Select(r => r.Loss).ToList(), bootstrap, factor), "L(N)", notes);
+        var lossVsFlops = Try(() => ScalingLaws.EstimatePowerLaw(rows.Select(r => r.Flops).ToList(), rows.Select(r => r.Loss).ToList(), bootstrap, factor), "L(C)", notes);
+
+        JointLawEstimate? joint = null;
+        if (sizes >= 2 && budgets >= 2)
+            joint = Try(() => ScalingLaws.EstimateJointLaw(rows.Select(r => r.Params).ToList(), rows.Select(r => r.Tokens).ToList(), rows.Select(r => r.Loss).ToList(),
+                bootstrap with { Samples = Math.Min(bootstrap.Samples, 300) }), "L(N, D)", notes);
+
+        SigmoidEstimate? sigmoid = null;
+        double? extrapolatedScore = null;
+        Interval? extrapolatedScoreInterval = null;
+        var scored = rows.Where(r => r.Score is not null).ToList();
+        if (scored.Count > 0)
+        {
+            sigmoid = Try(() => SigmoidFitter.Estimate(scored.Select(r => r.Loss).ToList(), scored.Select(r => r.Score!.Value).ToList(),
+                bootstrap with { Samples = Math.Min(bootstrap.Samples, 500) }), "score(L)", notes);
+            if (sigmoid is not null && lossVsParams is not null)
+            {
+                extrapolatedScore = sigmoid.Fit.Predict(lossVsParams.ExtrapolatedLoss);
+                // The sigmoid is monotone in the loss, so the loss interval's ends map to the score interval's ends.
+                if (lossVsParams.ExtrapolatedLossInterval is { } li)
+                {
+                    double a = sigmoid.Fit.Predict(li.Low), b = sigmoid.Fit.Predict(li.High);
+                    extrapolatedScoreInterval = new Interval(Math.Min(a, b), Math.Max(a, b));
+                }
+            }
+        }
+        return new TaskScalingFit(task, rows.Count, sizes, budgets, forN == atMax ? maxTokens : null, lossVsParams, lossVsFlops, joint, sigmoid, extrapolatedScore, extrapolatedScoreInterval, notes);
+    }
+
+    private static T? Try<T>(Func<T> fit, string what, List<string> notes) where T : class
+    {
+        try
+        {
+            return fit();
+        }
+        catch (ArgumentException e)
+        {
+            notes.Add($"{what} not fitted: {e.Message}");
+            return null;
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Generalist.Training;
+
+namespace Generalist.Studies;
+
+/// <summary>How each sub-run's final checkpoint is evaluated.</summary>
+public sealed record StudyEvaluationConfig
+{
+    /// <summary>Evaluation suite (control, vision-language, language, icl, default, all).</summary>
+    [JsonPropertyName("suite")] public string Suite { get; init; } = "default";
+    /// <summary>Control episodes per task (on seeds disjoint from training).</summary>
+    [JsonPropertyName("episodes")] public int Episodes { get; init; } = 10;
+    [JsonPropertyName("seed")] public long Seed { get; init; } = 1_000_003;
+    /// <summary>Transfer only: evaluate every sub-run on every task of the study (not only its own), to fill the heatmap.</summary>
+    [JsonPropertyName("all_tasks")] public bool AllTasks { get; init; } = true;
+}
+
+public sealed record TransferConfig
+{
+    /// <summary>Task family name -> its tasks. Every base task must be in exactly one family.</summary>
+    [JsonPropertyName("families")] public Dictionary<string, List<string>> Families { get; init; } = [];
+    /// <summary>Train one specialist per task (same model and steps as the generalist).</summary>
+    [JsonPropertyName("specialists")] public bool Specialists { get; init; } = true;
+    /// <summary>Train leave-one-family-out generalists and fine-tune each on its left-out family.</summary>
+    [JsonPropertyName("leave_one_family_out")] public bool LeaveOneFamilyOut { get; init; } = true;
+    /// <summary>Fine-tuning steps on the left-out family (also the steps of the from-scratch comparison).</summary>
+    [JsonPropertyName("finetune_steps")] public int FinetuneSteps { get; init; } = 50;
+    /// <summary>Also train the left-out family from scratch for finetune_steps (the fine-tuning curves' reference).</summary>
+    [JsonPropertyName("scratch_baseline")] public bool ScratchBaseline { get; init; } = true;
+}
+
+public sealed record ScalingConfig
+{
+    /// <summary>Model presets, e.g. the ladder rungs ladder-0..ladder-7; at least 4.</summary>
+    [JsonPropertyName("presets")] public List<string> Presets { get; init; } = ["ladder-0", "ladder-1", "ladder-2", "ladder-3"];
+    /// <summary>Training steps per run; several values give several token budgets (and the L(N, D) fit). Empty = base.steps.</summary>
+    [JsonPropertyName("steps")] public List<int> Steps { get; init; } = [];
+    /// <summary>Seeds per (size, steps); more seeds give more points for the bootstrap.</summary>
+    [JsonPropertyName("seeds")] public List<long> Seeds { get; init; } = [1];
+    /// <summary>Minimum decades of non-embedding parameters the presets must span.</summary>
+    [JsonPropertyName("min_decades")] public double MinDecades { get; init; } = 1.5;
+}
+
+public sealed record StudyBootstrapConfig
+{
+    [JsonPropertyName("samples")] public int Samples { get; init; } = 1000;
+    [JsonPropertyName("seed")] public long Seed { get; init; } = 17;
+    [JsonPropertyName("confidence")] public double Confidence { get; init; } = 0.95;
+}
+
+/// <summary>
+/// A study, as JSON (src/Generalist.Studies/README.md documents every field). "base" is a full
+/// run config (the trainer's own format and validation); the study derives every sub-run from it
+/// by changing only the tasks, the preset, the steps or the seed. Unknown fields are errors.
+/// </summary>
+public sealed record StudyConfig
+{
+    /// <summary>Study name (also the default output directory name).</summary>
+    [JsonPropertyName("name")] public string Name { get; init; } = "study";
+    [JsonPropertyName("base")] public JsonObject? Base { get; init; }
+    [JsonPropertyName("evaluation")] public StudyEvaluationConfig Evaluation { get; init; } = new();
+    [JsonPropertyName("transfer")] public TransferConfig Transfer { get; init; } = new();
+    [JsonPropertyName("scaling")] public ScalingConfig Scaling { get; init; } = new();
+    [JsonPropertyName("bootstrap")] public StudyBootstrapConfig Bootstrap { get; init; } = new();
+
+    /// <summary>The parsed and validated base run config.</summary>
+    [JsonIgnore] public RunConfig BaseRun { get; private set; } = new();
+
+    public static readonly string[] Suites = ["control", "vision-language", "language", "icl", "default", "all"];
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        WriteIndented = true,
+    };
+
+    public static StudyConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new ConfigException("config", $"study config not found: {path}");
+        if (new FileInfo(path).Length > 1 << 20) throw new ConfigException("config", $"{path}: study configs are at most 1 MiB");
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Parses and validates; throws <see cref="ConfigException"/> naming the field and its allowed range.</summary>
+    public static StudyConfig Parse(string json, string source = "study config")
+    {
+        StudyConfig? config;
+        try
+        {
+            config = JsonSerializer.Deserialize<StudyConfig>(json, JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new ConfigException(e.Path?.TrimStart('$', '.') ?? "", $"{source}: invalid JSON{(e.Path is { Length: > 1 } p ? " at " + p : "")}: {e.Message.Split(" Path:")[0]}");
+        }
+        if (config is null) throw new ConfigException("", $"{source}: empty config");
+        if (config.Base is null) throw new ConfigException("base", $"{source}: base: required (a run config: preset, tasks, steps, ...)");
+        try
+        {
+            config.BaseRun = RunConfig.Parse(config.Base.ToJsonString(), source + " (base)");
+        }
+        catch (ConfigException e)
+        {
+            throw new ConfigException("base." + e.Field, e.Message.Replace($"{source} (base): {e.Field}", $"{source}: base.{e.Field}"));
+        }
+        var error = config.Validate().FirstOrDefault();
+        if (error is not null) throw new ConfigException(error.Field, $"{source}: {error.Field}: {error.Message}");
+        return config;
+    }
+
+    public IReadOnlyList<ConfigError> Validate()
+    {
+        var e = new List<ConfigError>();
+        if (!RunNames.IsValid(Name)) e.Add(new("name", RunNames.Rule));
+        var ev = Evaluation ?? new();
+        if (!Suites.Contains(ev.Suite)) e.Add(new("evaluation.suite", $"must be one of {string.Join(", ", Suites)} (got '{ev.Suite}')"));
+        if (ev.Episodes is < 1 or > 10_000) e.Add(new("evaluation.episodes", $"must be in [1, 10000] (got {ev.Episodes})"));
+        var tasks = BaseRun.Tasks.Select(t => t.Name).ToHashSet();
+        var tr = Transfer ?? new();
+        foreach (var (family, members) in tr.Families)
+        {
+            if (!RunNames.IsValid(family)) e.Add(new($"transfer.families.{family}", "family names " + RunNames.Rule));
+            if (members is null || members.Count == 0) e.Add(new($"transfer.families.{family}", "must list at least one task"));
+            else foreach (var m in members.Where(m => !tasks.Contains(m)))
+                e.Add(new($"transfer.families.{family}", $"task '{m}' is not in base.tasks ({string.Join(", ", tasks)})"));
+        }
+        foreach (var dup in tr.Families.SelectMany(f => f.Value ?? []).GroupBy(t => t).Where(g => g.Count() > 1))
+            e.Add(new("transfer.families", $"task '{dup.Key}' is in more than one family"));
+        if (tr.FinetuneSteps is < 1 or > 10_000_000) e.Add(new("transfer.finetune_steps", $"must be in [1, 10000000] (got {tr.FinetuneSteps})"));
+        var sc = Scaling ?? new();
+        if (sc.Presets is null || sc.Presets.Count < 4) e.Add(new("scaling.presets", $"must list at least 4 model presets (got {sc.Presets?.Count ?? 0})"));
+        else foreach (var dup in sc.Presets.GroupBy(p => p).Where(g => g.Count() > 1)) e.Add(new("scaling.presets", $"preset '{dup.Key}' is listed twice"));
+        foreach (var s in sc.Steps ?? []) if (s is < 1 or > 10_000_000) e.Add(new("scaling.steps", $"every value must be in [1, 10000000] (got {s})"));
+        if (sc.Seeds is null || sc.Seeds.Count == 0) e.Add(new("scaling.seeds", "must list at least one seed"));
+        if (!(sc.MinDecades >= 0 && sc.MinDecades <= 10)) e.Add(new("scaling.min_decades", "must be in [0, 10]"));
+        var b = Bootstrap ?? new();
+        if (b.Samples is < 10 or > 100_000) e.Add(new("bootstrap.samples", $"must be in [10, 100000] (got {b.Samples})"));
+        if (!(b.Confidence > 0 && b.Confidence < 1)) e.Add(new("bootstrap.confidence", "must be in (0, 1)"));
+        return e;
+    }
+
+    /// <summary>Transfer needs families covering every base task; checked when a transfer study starts.</summary>
+    public void ValidateForTransfer(string source)
+    {
+        var covered = Transfer.Families.SelectMany(f => f.Value).ToHashSet();
+        var missing = BaseRun.Tasks.Select(t => t.Name).Where(t => !covered.Contains(t)).ToList();
+        if (Transfer.Families.Count == 0)
+            throw new ConfigException("transfer.families", $"{source}: transfer.families: required for a transfer study (family -> tasks)");
+        if (missing.Count > 0)
+            throw new ConfigException("transfer.families", $"{source}: transfer.families: tasks {string.Join(", ", missing)} are in no family");
+        if (Transfer.LeaveOneFamilyOut && Transfer.Families.Count < 2)
+            throw new ConfigException("transfer.families", $"{source}: transfer.families: leaving one family out needs at least 2 families");
+    }
+}

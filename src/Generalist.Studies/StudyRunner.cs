@@ -1,0 +1,108 @@
+using Generalist.Evaluation.Reporting;
+using Generalist.Evaluation.Statistics;
+using Generalist.Studies.Scaling;
+using Generalist.Studies.Transfer;
+using Generalist.Training;
+
+namespace Generalist.Studies;
+
+/// <summary>
+/// Runs transfer and scaling studies through the trainer (the same code path as `generalist
+/// train`) and the evaluator. Every sub-run lives in OUT/runs/NAME; a sub-run whose result file
+/// and final checkpoint exist is not redone, and an interrupted one resumes from its newest
+/// checkpoint, so a study can be stopped and started again at any point.
+/// </summary>
+public sealed partial class StudyRunner(StudyBackend backend) : IStudyRunner
+{
+    public async Task<StudyResult> RunAsync(StudyRequest request, IProgress<StudyProgress>? progress, CancellationToken cancellationToken)
+    {
+        var config = StudyConfig.Load(request.ConfigPath);
+        Directory.CreateDirectory(request.OutputDirectory);
+        // The resolved config is kept beside the results so the report says exactly what ran.
+        AtomicFiles.WriteText(Path.Combine(request.OutputDirectory, "study_config.json"), File.ReadAllText(request.ConfigPath));
+        var executor = new SubRunExecutor(backend, request.OutputDirectory, config, progress);
+        return request.Kind switch
+        {
+            "transfer" => await RunTransferAsync(config, request, executor, cancellationToken),
+            "scaling" => await RunScalingAsync(config, request, executor, cancellationToken),
+            _ => throw new ArgumentException($"study kind must be 'transfer' or 'scaling' (got '{request.Kind}')"),
+        };
+    }
+
+    private async Task<StudyResult> RunTransferAsync(StudyConfig config, StudyRequest request, SubRunExecutor executor, CancellationToken ct)
+    {
+        config.ValidateForTransfer(request.ConfigPath);
+        var plan = TransferPlan.Build(config);
+        var allTasks = config.BaseRun.Tasks.Select(t => t.Name).ToList();
+        var results = new Dictionary<string, SubRunResult>();
+        var notes = new List<string>();
+        if (backend.StartFromCheckpoint is null && plan.Any(p => p.InitFromRun is not null))
+        {
+            notes.Add("Fine-tuning runs were skipped: this trainer cannot start a run from another run's weights " +
+                      "(RunConfig has no field for it), so only the leave-one-family-out and from-scratch runs exist.");
+            plan = plan.Where(p => p.InitFromRun is null).ToList();
+        }
+        for (var i = 0; i < plan.Count; i++)
+        {
+            var step = plan[i];
+            var initFrom = step.InitFromRun is null ? null : results[step.InitFromRun].Checkpoint;
+            var evaluate = config.Evaluation.AllTasks ? allTasks : step.Config.Tasks.Select(t => t.Name).ToList();
+            results[step.Name] = await executor.RunAsync(step.Name, step.Role, step.Config, initFrom, evaluate, i, plan.Count, ct);
+        }
+        var (report, artifacts) = TransferReport.Write(request.OutputDirectory, config, plan.Select(p => results[p.Name]).ToList(), notes);
+        return new StudyResult("transfer", request.OutputDirectory, report, artifacts);
+    }
+
+    private async Task<StudyResult> RunScalingAsync(StudyConfig config, StudyRequest request, SubRunExecutor executor, CancellationToken ct)
+    {
+        var sizes = config.Scaling.Presets.Select(p => (Preset: p, Params: ParametersOf(p))).ToList();
+        var decades = Math.Log10(sizes.Max(s => s.Params) / (double)sizes.Min(s => s.Params));
+        if (decades + 1e-9 < config.Scaling.MinDecades)
+            throw new ConfigException("scaling.presets", $"{request.ConfigPath}: scaling.presets: span {decades:0.##} decades of non-embedding parameters " +
+                $"({string.Join(", ", sizes.Select(s => $"{s.Preset}={s.Params}"))}); at least {config.Scaling.MinDecades} required");
+        var steps = config.Scaling.Steps.Count > 0 ? config.Scaling.Steps : [config.BaseRun.Steps];
+        var plan = (from s in sizes from st in steps from seed in config.Scaling.Seeds select (s.Preset, Steps: st, Seed: seed)).ToList();
+        var results = new List<SubRunResult>();
+        for (var i = 0; i < plan.Count; i++)
+        {
+            var (preset, st, seed) = plan[i];
+            var name = $"size-{preset}" + (steps.Count > 1 ? $"-steps{st}" : "") + (config.Scaling.Seeds.Count > 1 ? $"-seed{seed}" : "");
+            var run = config.BaseRun with { Preset = preset, Steps = st, Seed = seed };
+            results.Add(await executor.RunAsync(name, "scaling", run, null, run.Tasks.Select(t => t.Name).ToList(), i, plan.Count, ct));
+        }
+        var rows = results.SelectMany(r => r.Evaluation.Tasks
+                .Where(t => t.Metrics.ContainsKey("loss"))
+                .Select(t => new ScalingRow(t.Task, r.NonEmbeddingParameters, r.TokensSeen, t.Metrics["loss"], t.NormalizedScore)))
+            .ToList();
+        var bootstrap = new BootstrapOptions(config.Bootstrap.Samples, config.Bootstrap.Confidence, config.Bootstrap.Seed);
+        var analysis = ScalingAnalysis.Analyze(rows, bootstrap);
+        var preface = new MarkdownDocument()
+            .Paragraph($"Study `{config.Name}`: {sizes.Count} model sizes spanning {decades:0.##} decades of non-embedding parameters, " +
+                       $"trained on the same tasks ({string.Join(", ", config.BaseRun.Tasks.Select(t => t.Name))}) with the same data and optimizer settings; " +
+                       $"loss is the held-out loss of the final checkpoint, score the expert-normalized score of online rollouts.")
+            .Table(["run", "preset", "non-embedding params", "steps", "seed", "tokens seen", "checkpoint"],
+                results.Select(r => (IReadOnlyList<string>)[r.Name, r.Preset, r.NonEmbeddingParameters.ToString(), r.Steps.ToString(), r.Seed.ToString(), r.TokensSeen.ToString(),
+                    Path.GetRelativePath(request.OutputDirectory, r.Checkpoint)]));
+        var (report, artifacts) = ScalingReport.Write(request.OutputDirectory, $"Scaling study: {config.Name}", rows, analysis, preface);
+        return new StudyResult("scaling", request.OutputDirectory, report, artifacts);
+    }
+
+    /// <summary>The real trainer (the same one `generalist train` runs), evaluator and model presets.</summary>
+    public static StudyRunner CreateDefault() => new(new StudyBackend(
+        new Generalist.Training.Loop.Trainer(),
+        new Evaluation.Evaluator(),
+        preset => Generalist.Model.ParameterCounts.For(Generalist.Model.ModelPresets.Get(preset)).NonEmbedding,
+        StartFromCheckpoint: null));
+
+    private long ParametersOf(string preset)
+    {
+        try
+        {
+            return backend.NonEmbeddingParameters(preset);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigException("scaling.presets", $"scaling.presets: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,132 @@
+using Generalist.Data;
+using Generalist.Envs;
+using Generalist.Model;
+using Generalist.Tokenizers;
+using Generalist.Training;
+
+namespace Generalist.Evaluation.Tests;
+
+/// <summary>
+/// The evaluator end to end on a small freshly initialized model, with in-memory task data and the
+/// real cartpole environment, expert and random policy. The catalog's real data sets are
+/// exercised by the Slow test and the demonstration in the README.
+/// </summary>
+public class EvaluatorTests
+{
+    private static readonly ModelConfig Shape = new ModelConfig { Layers = 2, ModelDim = 32, Heads = 2, ContextLength = 64, PatchSize = 4 }.Validate();
+
+    private static RunConfig Run(params string[] tasks) => new() { Name = "unit", Tasks = tasks.Select(t => new TaskWeight(t)).ToList(), Seed = 0, EpisodesPerTask = 4 };
+
+    private static TaskData Data(string name, RunConfig _)
+    {
+        var random = new Random(name.Length);
+        Episode Text(int i) => new("text", [new Timestep(new Observation(Text: $"Call me Ishmael. Some years ago, number {i}, never mind how long precisely."))]);
+        Episode Caption(int i)
+        {
+            var pixels = new byte[8 * 8];
+            random.NextBytes(pixels);
+            return new Episode("mnist", [new Timestep(new Observation(Image: new ImageData(8, 8, 1, pixels))), new Timestep(new Observation(Text: $"a handwritten digit {i % 10}"))]);
+        }
+        Episode Regression(int i)
+        {
+            var w = new[] { random.NextDouble() - 0.5, random.NextDouble() - 0.5 };
+            return new Episode("icl-regression", Enumerable.Range(0, 5).Select(_ =>
+            {
+                var x = new[] { (float)(random.NextDouble() * 2 - 1), (float)(random.NextDouble() * 2 - 1) };
+                return new Timestep(new Observation(Continuous: x), ActionValue.OfContinuous((float)(x[0] * w[0] + x[1] * w[1])));
+            }).ToList());
+        }
+        Episode Ratings(int i) => new("movielens", Enumerable.Range(0, 6).Select(k =>
+            new Timestep(new Observation(Discrete: [k % 3, 5], Continuous: [0.5f]), ActionValue.OfDiscrete((i + k) % 10))).ToList());
+        Episode Cartpole(int i) => Rollouts.Collect(EnvRegistry.Create("cartpole"), EnvRegistry.Expert("cartpole"), 1, 5_000 + i, "cartpole")[0];
+        Func<int, Episode> make = name switch
+        {
+            "text" => Text, "mnist" => Caption, "icl-regression" => Regression, "movielens" => Ratings, "cartpole" => Cartpole,
+            _ => throw new ArgumentException(name),
+        };
+        var family = TaskCatalog.Describe(name).Family;
+        return new TaskData(name, family, new InMemoryEpisodeSource(name, family, Enumerable.Range(0, 12).Select(make).ToList()),
+            new InMemoryEpisodeSource(name, family, Enumerable.Range(100, 6).Select(make).ToList()), family == TaskFamily.Control ? name : null);
+    }
+
+    private static Evaluator Create(RunConfig run) => new(new EvaluatorOptions
+    {
+        LoadCheckpoint = (path, _) => new LoadedCheckpoint(new GeneralistModel(Shape, seed: 9), run, path),
+        LoadTask = Data,
+        CreateEnvironment = (name, _) => EnvRegistry.Create(name),
+        CreateExpert = EnvRegistry.Expert,
+        RolloutBatch = 4,
+    });
+
+    [Fact]
+    public async Task DefaultSuiteScoresEveryFamilyWritesTheReportAndRepeatsExactly()
+    {
+        var dir = Directory.CreateTempSubdirectory("eval-").FullName;
+        try
+        {
+            var run = Run("cartpole", "text", "mnist", "icl-regression", "movielens");
+            var request = new EvaluationRequest(dir, "default", Episodes: 3, Seed: 1_000_003);
+            var result = await Create(run).EvaluateAsync(request, null, CancellationToken.None);
+            var byTask = result.Tasks.ToDictionary(t => t.Task);
+            Assert.Equal(["cartpole", "text", "mnist", "icl-regression", "movielens"], result.Tasks.Select(t => t.Task));
+            var cart = byTask["cartpole"];
+            Assert.Equal(100 * (cart.Metrics["return"] - cart.Metrics["random_return"]) / (cart.Metrics["expert_return"] - cart.Metrics["random_return"]), cart.NormalizedScore!.Value, 9);
+            Assert.True(cart.Metrics["expert_return"] > 400, $"expert {cart.Metrics["expert_return"]}");
+            Assert.Equal(cart.NormalizedScore, result.MeanNormalizedScore);
+            Assert.InRange(byTask["text"].Metrics["bits_per_byte"], 0.5, 50);
+            Assert.InRange(byTask["mnist"].Metrics["exact_match"], 0, 1);
+            Assert.Contains("mse_k4", byTask["icl-regression"].Metrics.Keys);
+            Assert.True(byTask["icl-regression"].Metrics["least_squares_mse_k4"] < 1e-10);
+            Assert.Contains("user_item_bias_rmse", byTask["movielens"].Metrics.Keys);
+            Assert.All(result.Tasks, t => Assert.True(double.IsFinite(t.Metrics["loss"])));
+            var md = File.ReadAllText(result.MarkdownPath);
+            Assert.Contains("Ganguli et al. 2022", md);
+            Assert.Contains("evaluation-plots/icl_mse_vs_k_icl-regression.png", md);
+            Assert.True(File.Exists(Path.Combine(dir, "evaluation-plots", "icl_mse_vs_k_icl-regression.png")));
+            Assert.Contains("\"normalized_score\"", File.ReadAllText(result.JsonPath));
+
+            var again = await Create(run).EvaluateAsync(request, null, CancellationToken.None);
+            Assert.Equal(result.Tasks.Select(t => t.Metrics.OrderBy(kv => kv.Key).ToList()), again.Tasks.Select(t => t.Metrics.OrderBy(kv => kv.Key).ToList()));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public async Task OnlyTrainedTasksOfTheSuiteUnlessTasksAreNamed()
+    {
+        var dir = Directory.CreateTempSubdirectory("eval-").FullName;
+        try
+        {
+            var run = Run("text", "movielens");
+            var language = await Create(run).EvaluateAsync(new EvaluationRequest(dir, "language"), null, CancellationToken.None);
+            Assert.Equal(["text"], language.Tasks.Select(t => t.Task));
+            var named = await Create(run).EvaluateAsync(new EvaluationRequest(dir, "all", Tasks: ["icl-regression"]), null, CancellationToken.None);
+            Assert.Equal(["icl-regression"], named.Tasks.Select(t => t.Task));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Theory]
+    [InlineData("nope", 5, 1_000_003L, "suite: unknown suite 'nope'")]
+    [InlineData("default", 0, 1_000_003L, "episodes: must be in [1, 10000] (got 0)")]
+    [InlineData("control", 5, 2L, "overlap the run's data seeds [0, 4)")]
+    public async Task BadRequestsNameTheField(string suite, int episodes, long seed, string expected)
+    {
+        var dir = Directory.CreateTempSubdirectory("eval-").FullName;
+        try
+        {
+            var e = await Assert.ThrowsAsync<ArgumentException>(() => Create(Run("cartpole")).EvaluateAsync(new EvaluationRequest(dir, suite, episodes, seed), null, CancellationToken.None));
+            Assert.Contains(expected, e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using Generalist.Evaluation.Statistics;
+using Generalist.Studies.Scaling;
+
+namespace Generalist.Studies.Tests;
+
+public class ScalingReportTests
+{
+    internal static List<ScalingRow> Synthetic(int seed, bool budgets = false)
+    {
+        var random = new Random(seed);
+        var rows = new List<ScalingRow>();
+        foreach (var task in new[] { "cartpole", "text" })
+        foreach (var n in new[] { 1e5, 3e5, 1e6, 3e6 })
+        foreach (var d in budgets ? new[] { 1e6, 4e6, 1.6e7 } : new[] { 4e6 })
+        {
+            var loss = (task == "text" ? 2.0 : 0.8) + 90 * Math.Pow(n, -0.35) + (budgets ? 300 * Math.Pow(d, -0.3) : 0);
+            loss *= 1 + 0.01 * (random.NextDouble() - 0.5);
+            rows.Add(new ScalingRow(task, n, d, loss, task == "cartpole" ? 100 / (1 + Math.Exp((loss - 1.6) / 0.2)) : null));
+        }
+        return rows;
+    }
+
+    [Fact]
+    public void AnalysisFitsEveryLawTheDataSupport()
+    {
+        var analysis = ScalingAnalysis.Analyze(Synthetic(1, budgets: true), new BootstrapOptions(Samples: 50));
+        var cart = analysis.Tasks.Single(t => t.Task == "cartpole");
+        Assert.NotNull(cart.LossVsParams);
+        Assert.NotNull(cart.Joint);
+        Assert.NotNull(cart.ScoreVsLoss);
+        Assert.NotNull(cart.ExtrapolatedScore);
+        Assert.Equal(1.6e7, cart.LossVsParamsTokens);
+        Assert.Equal(3e7, cart.LossVsParams!.ExtrapolationN);
+        var text = analysis.Tasks.Single(t => t.Task == "text");
+        Assert.Null(text.ScoreVsLoss);
+    }
+
+    [Fact]
+    public void TooFewPointsGiveANoteNotACrash()
+    {
+        var analysis = ScalingAnalysis.Analyze([new("a", 1e5, 1e6, 3), new("a", 1e6, 1e6, 2)], new BootstrapOptions(Samples: 20));
+        Assert.Null(analysis.Tasks[0].LossVsParams);
+        Assert.Contains(analysis.Tasks[0].Notes, n => n.Contains("at least 3 points"));
+    }
+
+    [Fact]
+    public void ReportWritesPlotsDataAndMarkdownThatLinksThem()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "scaling-report-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var rows = Synthetic(2);
+            var (report, artifacts) = ScalingReport.Write(dir, "Synthetic scaling", rows, ScalingAnalysis.Analyze(rows, new BootstrapOptions(Samples: 50)));
+            var md = File.ReadAllText(report);
+            foreach (var ext in new[] { ".png", ".svg", ".csv", ".json" })
+                Assert.Contains(artifacts, a => a.EndsWith("loss_vs_params_cartpole" + ext));
+            Assert.Contains(artifacts, a => a.EndsWith("score_vs_loss_cartpole.png"));
+            foreach (var a in artifacts)
+            {
+                Assert.True(new FileInfo(a).Length > 0, a);
+                if (a.EndsWith(".png") || a.EndsWith(".svg") || a.EndsWith(".csv"))
+                    Assert.Contains(Path.GetRelativePath(dir, a), md);
+            }
+            var png = File.ReadAllBytes(artifacts.First(a => a.EndsWith(".png")));
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+            Assert.Empty(Directory.GetFiles(dir, "*.tmp*", SearchOption.AllDirectories));
+            Assert.Equal(rows, ScalingResultsCsv.Load(Path.Combine(dir, "results.csv")));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+}

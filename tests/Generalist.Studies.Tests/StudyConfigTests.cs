@@ -1,0 +1,38 @@
+using Generalist.Training;
+
+namespace Generalist.Studies.Tests;
+
+public class StudyConfigTests
+{
+    [Theory]
+    [InlineData("""{"name":"x"}""", "base: required")]
+    [InlineData("""{"base":{"steps":0}}""", "base.steps: must be in [1, 10000000] (got 0)")]
+    [InlineData("""{"base":{},"evaluation":{"suite":"nope"}}""", "evaluation.suite: must be one of control, vision-language, language, icl, default, all (got 'nope')")]
+    [InlineData("""{"base":{},"scaling":{"presets":["a","b"]}}""", "scaling.presets: must list at least 4 model presets (got 2)")]
+    [InlineData("""{"base":{},"transfer":{"families":{"control":["pong"]}}}""", "transfer.families.control: task 'pong' is not in base.tasks")]
+    [InlineData("""{"base":{},"bogus":1}""", "invalid JSON")]
+    [InlineData("""{"base":{},"bootstrap":{"samples":5}}""", "bootstrap.samples: must be in [10, 100000] (got 5)")]
+    public void BadFieldsAreNamedWithTheirRange(string json, string expected)
+    {
+        var e = Assert.Throws<ConfigException>(() => StudyConfig.Parse(json, "s.json"));
+        Assert.Contains(expected, e.Message);
+        Assert.StartsWith("s.json", e.Message);
+    }
+
+    [Fact]
+    public void DefaultsAreValidAndTheBaseRunIsTheTrainersOwnConfig()
+    {
+        var c = StudyConfig.Parse("""{"name":"ok","base":{"preset":"ladder-1","steps":30}}""");
+        Assert.Equal("ladder-1", c.BaseRun.Preset);
+        Assert.Equal(30, c.BaseRun.Steps);
+        Assert.Equal(4, c.Scaling.Presets.Count);
+    }
+
+    [Fact]
+    public void TransferNeedsEveryTaskInAFamily()
+    {
+        var c = StudyConfig.Parse("""{"base":{"tasks":[{"name":"cartpole"},{"name":"text"}]},"transfer":{"families":{"control":["cartpole"]}}}""");
+        var e = Assert.Throws<ConfigException>(() => c.ValidateForTransfer("s.json"));
+        Assert.Contains("tasks text are in no family", e.Message);
+    }
+}
