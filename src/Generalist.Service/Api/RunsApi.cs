@@ -37,7 +37,7 @@ public sealed class RunsApi(RunManager runs, RunRegistry registry, EventHub<RunE
         JobState? state = request.State == JobState.Unspecified ? null : request.State;
         var page = registry.ListRuns(after, size + 1, state, request.NamePrefix);
         var response = new ListRunsResponse();
-        response.Runs.AddRange(page.Take(size).Select(r => r.ToProto(layout)));
+        response.Runs.AddRange(page.Take(size).Select(r => runs.WithLiveProgress(r).ToProto(layout)));
         if (page.Count > size) response.NextPageToken = PageToken.Encode(page[size - 1].Sequence);
         return Task.FromResult(response);
     }

@@ -52,7 +52,17 @@ public sealed class RunManager(
         return record;
     }
 
-    public RunRecord Get(string name) => registry.GetRun(name) ?? throw GrpcErrors.NotFound("run", name);
+    // Sinks of executing runs: Get and List show their newest step, which the registry row may
+    // not have yet (it is refreshed at most once per second to keep steps cheap).
+    private readonly ConcurrentDictionary<string, RunProgressSink> _live = new(StringComparer.Ordinal);
+
+    public RunRecord Get(string name) => WithLiveProgress(registry.GetRun(name) ?? throw GrpcErrors.NotFound("run", name));
+
+    public RunRecord WithLiveProgress(RunRecord record)
+    {
+        if (!_live.TryGetValue(record.Name, out var sink) || sink.Latest is not { } s || s.Step <= record.Step) return record;
+        return record with { Step = s.Step, Loss = double.IsFinite(s.Loss) ? s.Loss : record.Loss, TokensPerSecond = s.TokensPerSecond, TokensSeen = s.TokensSeen };
+    }
 
     public RunRecord Cancel(string name)
     {
@@ -125,6 +135,7 @@ public sealed class RunManager(
         activity?.SetTag("run.resume", resume);
         activity?.SetTag("run.attempt", record.Attempts);
         var sink = new RunProgressSink(name, registry, hub, telemetry, layout, clock, log);
+        _live[name] = sink;
         telemetry.StartCounting(name, resume ? record.TokensSeen : 0);
         telemetry.RunStarted();
         TrainingResult? result = null;
@@ -147,6 +158,7 @@ public sealed class RunManager(
         {
             telemetry.RunEnded();
             sink.Flush();
+            _live.TryRemove(name, out _);
         }
         if (result?.LastCheckpoint is { } last && result.FinalStep > 0 && !registry.ListCheckpoints(name).Any(c => c.Step == result.FinalStep))
             sink.Report(new CheckpointWritten(result.FinalStep, last));

@@ -33,6 +33,9 @@ public sealed class RunProgressSink(
 
     public long LastStep { get; private set; }
 
+    /// <summary>The newest step, ahead of the registry row by at most <see cref="PersistInterval"/>.</summary>
+    public StepCompleted? Latest => Volatile.Read(ref _latest);
+
     public void Report(TrainingEvent value)
     {
         try
@@ -68,7 +71,7 @@ public sealed class RunProgressSink(
         LastStep = step.Step;
         telemetry.RecordStep(run, step);
         if (hub.HasSubscribers(run)) hub.Publish(run, Step(step));
-        _latest = step;
+        Volatile.Write(ref _latest, step);
         _latestPersisted = false;
         var now = clock.GetTimestamp();
         if (step.Step >= step.TotalSteps || _lastPersisted == long.MinValue || clock.GetElapsedTime(_lastPersisted, now) >= PersistInterval)

@@ -23,6 +23,7 @@ public sealed class JobScheduler : IHostedService, IDisposable
     private readonly ILogger<JobScheduler> _log;
     private readonly List<Task> _workers = [];
     private int _reserved;
+    private int _disposed;
 
     public JobScheduler(IOptions<ServiceOptions> options, ILogger<JobScheduler> log)
     {
@@ -119,6 +120,8 @@ public sealed class JobScheduler : IHostedService, IDisposable
 
     public void Dispose()
     {
+        // Registered both as a singleton and as a hosted service: disposed twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _stopping.Cancel();
         _stopping.Dispose();
         _pending.Dispose();
