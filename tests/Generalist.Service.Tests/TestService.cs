@@ -121,7 +121,6 @@ public sealed class TestService : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var c in _channels) c.Dispose();
-        if (Trainer.Gate is { } gate) gate.Release(100_000);
         await App.StopAsync();
         await App.DisposeAsync();
         if (OwnsRoot) TryDelete(DataRoot);
