@@ -8,5 +8,8 @@ var root = new RootCommand("Generalist: one transformer trained on many tasks, r
 {
     DoctorCommand.Create(),
     BenchCommand.Create(),
+    ServeCommand.Create(),
+    RunsCommand.Create(),
+    CheckpointsCommand.Create(),
 };
 return await CliApp.InvokeAsync(root, args);
