@@ -9,6 +9,7 @@ public static class BenchCommand
     /// <summary>Every area's benchmark; add one line per area.</summary>
     private static IReadOnlyList<IBenchmark> Benchmarks() =>
     [
+        new TelemetryBenchmark(),
     ];
 
     public static Command Create()

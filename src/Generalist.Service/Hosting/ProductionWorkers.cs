@@ -2,6 +2,7 @@ using Generalist.Evaluation;
 using Generalist.Studies;
 using Generalist.Training;
 using Microsoft.Extensions.DependencyInjection;
+using Generalist.Service.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Generalist.Service.Hosting;
@@ -17,16 +18,18 @@ public static class ProductionWorkers
         // Until the trainer, evaluator and study runner are part of this build, they are found by
         // their type names, so this file needs no edit when they land; once they do, these become
         // plain typeof(...) registrations.
-        TryAddByName<ITrainer>(services, "Generalist.Training.Trainer, Generalist.Training");
+        if (TryAddByName<ITrainer>(services, "Generalist.Training.Loop.Trainer, Generalist.Training"))
+            services.TryAddSingleton(new TrainingTelemetryOptions(RecordFromEvents: false)); // it records generalist.train.* itself
         TryAddByName<IEvaluator>(services, "Generalist.Evaluation.Evaluator, Generalist.Evaluation");
         TryAddByName<IStudyRunner>(services, "Generalist.Studies.StudyRunner, Generalist.Studies");
         return services;
     }
 
-    private static void TryAddByName<TService>(IServiceCollection services, string typeName) where TService : class
+    private static bool TryAddByName<TService>(IServiceCollection services, string typeName) where TService : class
     {
         var type = Type.GetType(typeName, throwOnError: false);
-        if (type is not null && typeof(TService).IsAssignableFrom(type))
-            services.TryAddSingleton(typeof(TService), type);
+        if (type is null || !typeof(TService).IsAssignableFrom(type)) return false;
+        services.TryAddSingleton(typeof(TService), type);
+        return true;
     }
 }

@@ -30,6 +30,13 @@ public static class TelemetryNames
 }
 
 /// <summary>
+/// Whether the service records the generalist.train.* instruments from TrainingEvents. A trainer
+/// that records them itself (in its own `Generalist.Training` meter) turns this off, so each
+/// name is exported once.
+/// </summary>
+public sealed record TrainingTelemetryOptions(bool RecordFromEvents = true);
+
+/// <summary>
 /// The service's instruments, fed from TrainingEvents and evaluation results. Attributes: `task`,
 /// `suite`, and `run` (the one run-unique value DESIGN.md allows); never a step number.
 /// </summary>
@@ -54,8 +61,11 @@ public sealed class GeneralistTelemetry : IDisposable
     private readonly Dictionary<string, long> _tokensSeen = new(StringComparer.Ordinal);
     private readonly Lock _tokensGate = new();
 
-    public GeneralistTelemetry(IMeterFactory meters)
+    private readonly bool _recordTraining;
+
+    public GeneralistTelemetry(IMeterFactory meters, TrainingTelemetryOptions? options = null)
     {
+        _recordTraining = options?.RecordFromEvents ?? true;
         _training = meters.Create(TelemetryNames.TrainingMeter);
         _evaluation = meters.Create(TelemetryNames.EvaluationMeter);
         _service = meters.Create(TelemetryNames.ServiceMeter);
@@ -72,6 +82,7 @@ public sealed class GeneralistTelemetry : IDisposable
 
     public void RecordStep(string run, StepCompleted step)
     {
+        if (!_recordTraining) return;
         var runTag = new KeyValuePair<string, object?>("run", run);
         _loss.Record(step.Loss, runTag, new("task", "all"));
         foreach (var (task, loss) in step.TaskLoss) _loss.Record(loss, runTag, new("task", task));
