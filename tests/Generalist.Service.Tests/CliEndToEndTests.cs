@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Generalist.Evaluation;
+using Generalist.Service.Api.V1;
 using Generalist.Service.Hosting;
+using Generalist.Service.Scheduling;
 using Generalist.Studies;
 using Generalist.Training;
 using Microsoft.AspNetCore.Builder;
@@ -32,6 +34,12 @@ public class CliEndToEndTests
                 s.AddSingleton<IStudyRunner>(new FakeStudyRunner());
             },
         });
+        // Each run waits (bounded) until a CLI process watches it, so the watch sees every event.
+        var hub = app.Services.GetRequiredService<EventHub<RunEvent>>();
+        trainer.BeforeStart = async c =>
+        {
+            for (var i = 0; i < 3000 && hub.SubscriberCount(c.Name) == 0; i++) await Task.Delay(10);
+        };
         await app.StartAsync();
         try
         {
@@ -109,7 +117,7 @@ public class CliEndToEndTests
             Assert.Equal(0, JsonDocument.Parse(list.Stdout).RootElement.GetProperty("runs").GetArrayLength());
             using var http = new HttpClient();
             Assert.Equal("Healthy", await http.GetStringAsync(metrics.Replace("/metrics", "/healthz")));
-            Assert.Contains("generalist_runs_active", await http.GetStringAsync(metrics));
+            Assert.Contains("target_info{service_name=\"generalist\"", await http.GetStringAsync(metrics));
             Assert.True(File.Exists(Path.Combine(root, "registry.db")));
 
             Process.Start("kill", ["-TERM", serve.Id.ToString()]).WaitForExit();

@@ -18,6 +18,8 @@ public sealed class FakeTrainer : ITrainer
     public SemaphoreSlim? Gate { get; set; }
     public ConcurrentQueue<(string Run, bool Resume, long StartStep)> Calls { get; } = new();
     public string? FailWith { get; set; }
+    /// <summary>Awaited before the first step (a test can hold a run until someone watches it).</summary>
+    public Func<RunConfig, Task>? BeforeStart { get; set; }
     public const int TokensPerSequence = 64;
 
     public static double LossAt(long seed, long step, int task) => 4.0 * Math.Exp(-step / 40.0) + 0.1 * task + 0.01 * (seed % 7);
@@ -34,6 +36,7 @@ public sealed class FakeTrainer : ITrainer
             last = newest.Path;
         }
         Calls.Enqueue((config.Name, resume, start));
+        if (BeforeStart is { } before) await before(config);
         if (FailWith is { } failure) return new TrainingResult(TrainingOutcome.Failed, start, last, failure);
         var tokensPerStep = (long)config.BatchSize * config.GradAccum * TokensPerSequence;
         var step = start;
