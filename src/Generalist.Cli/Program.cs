@@ -8,6 +8,11 @@ var root = new RootCommand("Generalist: one transformer trained on many tasks, r
 {
     DoctorCommand.Create(),
     BenchCommand.Create(),
+    TokenizeCommand.Create(),
+    EnvsCommand.Create(),
+    ModelsCommand.Create(),
+    DataCommand.Create(),
+    TrainCommand.Create(),
     ServeCommand.Create(),
     RunsCommand.Create(),
     CheckpointsCommand.Create(),

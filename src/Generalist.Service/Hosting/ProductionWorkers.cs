@@ -1,8 +1,9 @@
 using Generalist.Evaluation;
+using Generalist.Service.Telemetry;
 using Generalist.Studies;
 using Generalist.Training;
+using Generalist.Training.Loop;
 using Microsoft.Extensions.DependencyInjection;
-using Generalist.Service.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Generalist.Service.Hosting;
@@ -15,11 +16,13 @@ public static class ProductionWorkers
 {
     public static IServiceCollection AddGeneralistWorkers(this IServiceCollection services)
     {
-        // Until the trainer, evaluator and study runner are part of this build, they are found by
-        // their type names, so this file needs no edit when they land; once they do, these become
-        // plain typeof(...) registrations.
-        if (TryAddByName<ITrainer>(services, "Generalist.Training.Loop.Trainer, Generalist.Training"))
-            services.TryAddSingleton(new TrainingTelemetryOptions(RecordFromEvents: false)); // it records generalist.train.* itself
+        services.TryAddSingleton<ITrainer>(_ => new Trainer());
+        // The trainer records generalist.train.* in its own `Generalist.Training` meter.
+        services.TryAddSingleton(new TrainingTelemetryOptions(RecordFromEvents: false));
+
+        // The evaluator and the study runner are not part of this build yet: they are found by
+        // their type names, so they plug in without an edit here; once they are, these become
+        // plain registrations like the trainer's.
         TryAddByName<IEvaluator>(services, "Generalist.Evaluation.Evaluator, Generalist.Evaluation");
         TryAddByName<IStudyRunner>(services, "Generalist.Studies.StudyRunner, Generalist.Studies");
         return services;
@@ -29,7 +32,10 @@ public static class ProductionWorkers
     {
         var type = Type.GetType(typeName, throwOnError: false);
         if (type is null || !typeof(TService).IsAssignableFrom(type)) return false;
-        services.TryAddSingleton(typeof(TService), type);
+        // Only types buildable without further registrations (every constructor argument optional).
+        var ctor = type.GetConstructors().FirstOrDefault(c => c.GetParameters().All(p => p.HasDefaultValue));
+        if (ctor is null) return false;
+        services.TryAddSingleton(typeof(TService), _ => ctor.Invoke([.. ctor.GetParameters().Select(p => p.DefaultValue)]));
         return true;
     }
 }
