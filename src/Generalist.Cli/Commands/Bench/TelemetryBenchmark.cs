@@ -4,6 +4,7 @@ using Generalist.Service.Api.V1;
 using Generalist.Service.Hosting;
 using Generalist.Torch;
 using Generalist.Training;
+using Generalist.Training.Loop;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
@@ -33,9 +34,9 @@ public sealed class TelemetryBenchmark : IBenchmark
     public async Task<object> RunAsync(BenchOptions options, CancellationToken cancellationToken)
     {
         TorchRuntime.EnsureLoaded();
-        var probe = new ServiceCollection().AddGeneralistWorkers().BuildServiceProvider();
-        var real = probe.GetService<ITrainer>() ?? throw new CliInputException("bench --telemetry needs the trainer (ITrainer), which this build does not contain");
-        var timing = new TimingTrainer(real);
+        // The real trainer and model; seeded token batches instead of the task catalog, because a
+        // step's cost depends on the shapes, and the question here is what happens around it.
+        var timing = new TimingTrainer(new Trainer(new TrainerOptions { Data = new BenchTokenData() }));
         var root = Directory.CreateTempSubdirectory("generalist-bench-telemetry-").FullName;
         try
         {
