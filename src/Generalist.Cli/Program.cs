@@ -15,5 +15,8 @@ var root = new RootCommand("Generalist: one transformer trained on many tasks, r
     EvalCommand.Create(),
     StudyCommand.Create(),
     TrainCommand.Create(),
+    ServeCommand.Create(),
+    RunsCommand.Create(),
+    CheckpointsCommand.Create(),
 };
 return await CliApp.InvokeAsync(root, args);

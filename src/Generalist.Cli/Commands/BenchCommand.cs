@@ -14,6 +14,7 @@ public static class BenchCommand
         new DataPrepareBenchmark(),
         new TrainBenchmark(),
         new DecodeBenchmark(),
+        new TelemetryBenchmark(),
     ];
 
     public static Command Create()

@@ -1,0 +1,134 @@
+using Generalist.Service.Api.V1;
+using Grpc.Core;
+using Spectre.Console;
+
+namespace Generalist.Cli.Commands;
+
+/// <summary>How runs look on a terminal.</summary>
+internal static class RunView
+{
+    public static readonly string[] StateNames = ["queued", "running", "cancelling", "succeeded", "failed", "cancelled", "interrupted"];
+
+    public static string State(JobState s) => s switch
+    {
+        JobState.Queued => "queued",
+        JobState.Running => "running",
+        JobState.Cancelling => "cancelling",
+        JobState.Succeeded => "succeeded",
+        JobState.Failed => "failed",
+        JobState.Cancelled => "cancelled",
+        JobState.Interrupted => "interrupted",
+        _ => "unknown",
+    };
+
+    public static JobState ParseState(string text) =>
+        Enum.GetValues<JobState>().FirstOrDefault(s => s != JobState.Unspecified && State(s) == text) is var s && s != JobState.Unspecified
+            ? s
+            : throw new CliInputException($"--state must be one of {string.Join(", ", StateNames)} (got '{text}')");
+
+    public static string Loss(double loss) => double.IsNaN(loss) ? "-" : loss.ToString("0.0000");
+
+    public static void Print(Run r)
+    {
+        var table = new Table().AddColumns("field", "value");
+        table.AddRow("name", Markup.Escape(r.Name));
+        table.AddRow("state", State(r.State) + (r.FailureReason.Length > 0 ? $" ({Markup.Escape(r.FailureReason)})" : ""));
+        table.AddRow("step", $"{r.Step}/{r.TotalSteps}");
+        table.AddRow("loss", Loss(r.Loss));
+        table.AddRow("tokens seen", r.TokensSeen.ToString("N0"));
+        table.AddRow("tokens/s", r.TokensPerSecond.ToString("N0"));
+        table.AddRow("attempts", r.Attempts.ToString());
+        table.AddRow("directory", Markup.Escape(r.RunDirectory));
+        table.AddRow("last checkpoint", Markup.Escape(r.LastCheckpoint.Length > 0 ? r.LastCheckpoint : "-"));
+        table.AddRow("created (UTC)", r.CreateTime.ToDateTime().ToString("yyyy-MM-dd HH:mm:ss"));
+        if (r.EndTime is not null) table.AddRow("ended (UTC)", r.EndTime.ToDateTime().ToString("yyyy-MM-dd HH:mm:ss"));
+        AnsiConsole.Write(table);
+    }
+}
+
+/// <summary>
+/// `runs watch`: a Spectre progress bar on a terminal, one plain line per second (plus every
+/// checkpoint and state change) otherwise, and one JSON event per line with --json.
+/// </summary>
+internal static class RunWatch
+{
+    public static async Task<int> WatchAsync(ServiceClient service, string name, bool json, CancellationToken ct)
+    {
+        using var call = new Runs.RunsClient(service.Invoker).WatchRun(new WatchRunRequest { Name = name }, cancellationToken: ct);
+        var final = JobState.Unspecified;
+        if (json)
+        {
+            await foreach (var e in call.ResponseStream.ReadAllAsync(ct))
+            {
+                ServiceClient.WriteJson(e);
+                final = Track(e, final);
+            }
+        }
+        else if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
+        {
+            await AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .StartAsync(async progress =>
+                {
+                    var task = progress.AddTask(Markup.Escape(name), maxValue: 1);
+                    await foreach (var e in call.ResponseStream.ReadAllAsync(ct))
+                    {
+                        final = Track(e, final);
+                        switch (e.EventCase)
+                        {
+                            case RunEvent.EventOneofCase.Snapshot:
+                                task.MaxValue = Math.Max(1, e.Snapshot.TotalSteps);
+                                task.Value = e.Snapshot.Step;
+                                task.Description = Markup.Escape($"{name} {RunView.State(e.Snapshot.State)}");
+                                break;
+                            case RunEvent.EventOneofCase.Step:
+                                task.MaxValue = Math.Max(1, e.Step.TotalSteps);
+                                task.Value = e.Step.Step;
+                                task.Description = Markup.Escape($"{name} loss {e.Step.Loss:0.0000} {e.Step.TokensPerSecond:N0} tok/s");
+                                break;
+                            case RunEvent.EventOneofCase.Checkpoint:
+                                AnsiConsole.MarkupLine($"checkpoint [green]{Markup.Escape(e.Checkpoint.Path)}[/]");
+                                break;
+                            case RunEvent.EventOneofCase.State:
+                                AnsiConsole.MarkupLine($"state [yellow]{RunView.State(e.State.State)}[/] {Markup.Escape(e.State.Reason)}");
+                                break;
+                        }
+                    }
+                    task.StopTask();
+                });
+        }
+        else
+        {
+            var lastLine = DateTime.MinValue;
+            await foreach (var e in call.ResponseStream.ReadAllAsync(ct))
+            {
+                final = Track(e, final);
+                switch (e.EventCase)
+                {
+                    case RunEvent.EventOneofCase.Snapshot:
+                        Console.Out.WriteLine($"run {name} {RunView.State(e.Snapshot.State)} at step {e.Snapshot.Step}/{e.Snapshot.TotalSteps}");
+                        break;
+                    case RunEvent.EventOneofCase.Step when DateTime.UtcNow - lastLine >= TimeSpan.FromSeconds(1) || e.Step.Step == e.Step.TotalSteps:
+                        lastLine = DateTime.UtcNow;
+                        Console.Out.WriteLine($"step {e.Step.Step}/{e.Step.TotalSteps} loss {e.Step.Loss:0.0000} tok/s {e.Step.TokensPerSecond:0} lr {e.Step.LearningRate:0.0e+00}");
+                        break;
+                    case RunEvent.EventOneofCase.Checkpoint:
+                        Console.Out.WriteLine($"checkpoint {e.Checkpoint.Path}");
+                        break;
+                    case RunEvent.EventOneofCase.State:
+                        Console.Out.WriteLine($"state {RunView.State(e.State.State)}{(e.State.Reason.Length > 0 ? ": " + e.State.Reason : "")}");
+                        break;
+                }
+            }
+        }
+        if (!json) Console.Out.WriteLine($"run {name} ended {RunView.State(final)}");
+        return final == JobState.Succeeded ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+    private static JobState Track(RunEvent e, JobState current) => e.EventCase switch
+    {
+        RunEvent.EventOneofCase.Snapshot => e.Snapshot.State,
+        RunEvent.EventOneofCase.State => e.State.State,
+        _ => current,
+    };
+}

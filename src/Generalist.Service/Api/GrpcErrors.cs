@@ -1,0 +1,49 @@
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+
+namespace Generalist.Service.Api;
+
+/// <summary>
+/// gRPC errors with google.rpc details (AIP-193): clients read the field, resource or quota that
+/// caused them, not just a message.
+/// </summary>
+public static class GrpcErrors
+{
+    public static RpcException InvalidArgument(string field, string description) => Build(Code.InvalidArgument, $"{field}: {description}",
+        new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = description } } });
+
+    public static RpcException NotFound(string resourceType, string name) => Build(Code.NotFound, $"{resourceType} '{name}' not found",
+        new ResourceInfo { ResourceType = resourceType, ResourceName = name, Description = "not found" });
+
+    public static RpcException AlreadyExists(string resourceType, string name) => Build(Code.AlreadyExists, $"{resourceType} '{name}' already exists; pick another name",
+        new ResourceInfo { ResourceType = resourceType, ResourceName = name, Description = "already exists" });
+
+    public static RpcException FailedPrecondition(string subject, string type, string description) => Build(Code.FailedPrecondition, description,
+        new PreconditionFailure { Violations = { new PreconditionFailure.Types.Violation { Type = type, Subject = subject, Description = description } } });
+
+    public static RpcException ResourceExhausted(string subject, string description) => Build(Code.ResourceExhausted, description,
+        new QuotaFailure { Violations = { new QuotaFailure.Types.Violation { Subject = subject, Description = description } } });
+
+    public static RpcException Unavailable(string description) => Build(Code.Unavailable, description,
+        new RetryInfo { RetryDelay = Duration.FromTimeSpan(TimeSpan.FromSeconds(5)) });
+
+    public static RpcException Unauthenticated(string description) => Build(Code.Unauthenticated, description,
+        new ErrorInfo { Reason = "API_KEY_INVALID", Domain = "generalist" });
+
+    private static RpcException Build(Code code, string message, Google.Protobuf.IMessage detail) =>
+        new Google.Rpc.Status { Code = (int)code, Message = message, Details = { Any.Pack(detail) } }.ToRpcException();
+}
+
+public static class GrpcErrorsExtensions
+{
+    /// <summary>Several field violations in one INVALID_ARGUMENT (a config with more than one bad field).</summary>
+    public static RpcException InvalidArguments(IReadOnlyList<(string Field, string Description)> violations)
+    {
+        var request = new BadRequest();
+        foreach (var (field, description) in violations)
+            request.FieldViolations.Add(new BadRequest.Types.FieldViolation { Field = field, Description = description });
+        var message = string.Join("; ", violations.Select(v => $"{v.Field}: {v.Description}"));
+        return new Google.Rpc.Status { Code = (int)Code.InvalidArgument, Message = message, Details = { Any.Pack(request) } }.ToRpcException();
+    }
+}

@@ -1,0 +1,146 @@
+using System.Text;
+using Generalist.Service.Api.V1;
+using Generalist.Service.Hosting;
+using Generalist.Service.Jobs;
+using Generalist.Service.Registry;
+using Generalist.Service.Scheduling;
+using Generalist.Training;
+using Grpc.Core;
+
+namespace Generalist.Service.Api;
+
+/// <summary>generalist.v1.Runs: validation and paging here; the run's life is in <see cref="RunManager"/>.</summary>
+public sealed class RunsApi(RunManager runs, RunRegistry registry, EventHub<RunEvent> hub, DataLayout layout) : Runs.RunsBase
+{
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 1000;
+
+    public override Task<Run> CreateRun(CreateRunRequest request, ServerCallContext context)
+    {
+        var config = BuildConfig(request);
+        return Task.FromResult(runs.Create(config).ToProto(layout));
+    }
+
+    public override Task<Run> GetRun(GetRunRequest request, ServerCallContext context)
+    {
+        JobNames.Require(request.Name);
+        return Task.FromResult(runs.Get(request.Name).ToProto(layout));
+    }
+
+    public override Task<ListRunsResponse> ListRuns(ListRunsRequest request, ServerCallContext context)
+    {
+        if (request.PageSize is < 0 or > MaxPageSize) throw GrpcErrors.InvalidArgument("page_size", $"must be in [0, {MaxPageSize}] (0 = {DefaultPageSize}; got {request.PageSize})");
+        if (!Enum.IsDefined(request.State)) throw GrpcErrors.InvalidArgument("state", $"unknown state {(int)request.State}");
+        if (request.NamePrefix.Length > 64 || request.NamePrefix.Any(char.IsControl)) throw GrpcErrors.InvalidArgument("name_prefix", "must be at most 64 characters without control characters");
+        var size = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
+        var after = PageToken.Decode(request.PageToken);
+        JobState? state = request.State == JobState.Unspecified ? null : request.State;
+        var page = registry.ListRuns(after, size + 1, state, request.NamePrefix);
+        var response = new ListRunsResponse();
+        response.Runs.AddRange(page.Take(size).Select(r => runs.WithLiveProgress(r).ToProto(layout)));
+        if (page.Count > size) response.NextPageToken = PageToken.Encode(page[size - 1].Sequence);
+        return Task.FromResult(response);
+    }
+
+    public override Task<Run> CancelRun(CancelRunRequest request, ServerCallContext context)
+    {
+        JobNames.Require(request.Name);
+        return Task.FromResult(runs.Cancel(request.Name).ToProto(layout));
+    }
+
+    public override Task<Run> ResumeRun(ResumeRunRequest request, ServerCallContext context)
+    {
+        JobNames.Require(request.Name);
+        return Task.FromResult(runs.Resume(request.Name).ToProto(layout));
+    }
+
+    public override async Task WatchRun(WatchRunRequest request, IServerStreamWriter<RunEvent> responseStream, ServerCallContext context)
+    {
+        JobNames.Require(request.Name);
+        // Subscribe before reading the snapshot: an event between the two is then not lost.
+        using var subscription = hub.Subscribe(request.Name);
+        var run = runs.Get(request.Name);
+        await responseStream.WriteAsync(new RunEvent { Run = run.Name, Time = Mapping.Time(run.UpdateTime), Snapshot = run.ToProto(layout) }, context.CancellationToken);
+        if (JobStates.IsResting(run.State)) return;
+        await foreach (var e in subscription.Reader.ReadAllAsync(context.CancellationToken))
+            await responseStream.WriteAsync(e, context.CancellationToken);
+    }
+
+    /// <summary>config_json (or the defaults) with the request's fields on top, validated as a whole.</summary>
+    internal static RunConfig BuildConfig(CreateRunRequest request)
+    {
+        RunConfig config;
+        try
+        {
+            config = string.IsNullOrWhiteSpace(request.ConfigJson) ? new RunConfig() : ParseUnvalidated(request.ConfigJson);
+        }
+        catch (ConfigException e)
+        {
+            throw GrpcErrors.InvalidArgument(string.IsNullOrEmpty(e.Field) ? "config_json" : e.Field, e.Message);
+        }
+        if (request.Name.Length > 0) config = config with { Name = request.Name };
+        if (request.Preset.Length > 0) config = config with { Preset = request.Preset };
+        if (request.Steps != 0) config = config with { Steps = request.Steps };
+        if (request.Seed != 0) config = config with { Seed = request.Seed };
+        if (request.Tasks.Count > 0) config = config with { Tasks = ParseTasks(request.Tasks) };
+        var errors = config.Validate();
+        if (errors.Count > 0) throw GrpcErrorsExtensions.InvalidArguments([.. errors.Select(e => (e.Field, e.Message))]);
+        return config;
+    }
+
+    /// <summary>Parses JSON only; validation happens after the overrides so a flag can fix a field.</summary>
+    private static RunConfig ParseUnvalidated(string json)
+    {
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<RunConfig>(json, RunConfig.JsonOptions)
+                ?? throw new ConfigException("config_json", "config_json: empty config");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            var field = e.Path?.TrimStart('$', '.') ?? "";
+            throw new ConfigException(field, $"config_json: invalid JSON{(field.Length > 0 ? " at " + field : "")}: {e.Message.Split(" Path:")[0]}");
+        }
+    }
+
+    /// <summary>"cartpole" or "cartpole:2.5" (name and sampling weight).</summary>
+    private static List<TaskWeight> ParseTasks(IEnumerable<string> tasks)
+    {
+        var list = new List<TaskWeight>();
+        var i = 0;
+        foreach (var t in tasks)
+        {
+            var parts = t.Split(':');
+            if (parts.Length > 2) throw GrpcErrors.InvalidArgument($"tasks[{i}]", $"must be NAME or NAME:WEIGHT (got '{t}')");
+            var weight = 1.0;
+            if (parts.Length == 2 && !double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out weight))
+                throw GrpcErrors.InvalidArgument($"tasks[{i}].weight", $"must be a number (got '{parts[1]}')");
+            list.Add(new TaskWeight(parts[0], weight));
+            i++;
+        }
+        return list;
+    }
+}
+
+/// <summary>Opaque page tokens (AIP-158): the last sequence number of the previous page.</summary>
+internal static class PageToken
+{
+    private const string Prefix = "runs-after:";
+
+    public static string Encode(long sequence) => Convert.ToBase64String(Encoding.UTF8.GetBytes(Prefix + sequence));
+
+    public static long Decode(string token)
+    {
+        if (string.IsNullOrEmpty(token)) return 0;
+        try
+        {
+            var text = Encoding.UTF8.GetString(Convert.FromBase64String(token));
+            if (text.StartsWith(Prefix, StringComparison.Ordinal) && long.TryParse(text.AsSpan(Prefix.Length), out var seq) && seq >= 0) return seq;
+        }
+        catch (FormatException)
+        {
+            // falls through to the error below
+        }
+        throw GrpcErrors.InvalidArgument("page_token", "is not a token from a previous ListRuns response");
+    }
+}

@@ -1,0 +1,64 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace Generalist.Service.Hosting;
+
+/// <summary>
+/// Settings of `generalist serve` (configuration section "Service"). Bound once and validated at
+/// start (ValidateOnStart), so a bad value stops the service before it listens.
+/// </summary>
+public sealed class ServiceOptions
+{
+    public const string Section = "Service";
+
+    /// <summary>Everything the service writes lives under this directory: registry.db, runs/, evaluations/, studies/.</summary>
+    public string DataRoot { get; set; } = "";
+
+    /// <summary>gRPC (HTTP/2 without TLS, "h2c"). 0 = any free port (printed at start).</summary>
+    public int Port { get; set; } = 50051;
+
+    /// <summary>HTTP/1.1 for /metrics (Prometheus) and /healthz. 0 = any free port.</summary>
+    public int MetricsPort { get; set; } = 9464;
+
+    /// <summary>Loopback by default: the API has no TLS, so exposing it is an explicit choice.</summary>
+    public string BindAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Runs, evaluations and studies executing at once (one per device by default).</summary>
+    public int MaxConcurrentRuns { get; set; } = 1;
+
+    /// <summary>Jobs waiting beyond the running ones; a create call beyond it gets RESOURCE_EXHAUSTED.</summary>
+    public int QueueCapacity { get; set; } = 64;
+
+    /// <summary>When set, every RPC needs `authorization: Bearer KEY`.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Largest gRPC message accepted or sent (bytes); larger ones get RESOURCE_EXHAUSTED.</summary>
+    public int MaxMessageBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>How long a stop waits for running jobs to reach a step boundary and checkpoint.</summary>
+    public int ShutdownGraceSeconds { get; set; } = 60;
+}
+
+/// <summary>Names each bad field with its allowed range (one message per field).</summary>
+public sealed class ServiceOptionsValidator : IValidateOptions<ServiceOptions>
+{
+    public const int MinApiKeyLength = 16;
+
+    public ValidateOptionsResult Validate(string? name, ServiceOptions o)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(o.DataRoot)) errors.Add("Service:DataRoot (--data-root): must name a directory");
+        else if (o.DataRoot.Contains('\0')) errors.Add("Service:DataRoot (--data-root): must not contain NUL");
+        if (o.Port is < 0 or > 65535) errors.Add($"Service:Port (--port): must be in [0, 65535] (got {o.Port})");
+        if (o.MetricsPort is < 0 or > 65535) errors.Add($"Service:MetricsPort (--metrics-port): must be in [0, 65535] (got {o.MetricsPort})");
+        if (o.Port != 0 && o.Port == o.MetricsPort) errors.Add($"Service:MetricsPort (--metrics-port): must differ from the gRPC port {o.Port} (gRPC needs its own HTTP/2 endpoint)");
+        if (!IPAddress.TryParse(o.BindAddress, out _)) errors.Add($"Service:BindAddress (--bind): must be an IP address such as 127.0.0.1 (got '{o.BindAddress}')");
+        if (o.MaxConcurrentRuns is < 1 or > 64) errors.Add($"Service:MaxConcurrentRuns (--max-concurrent-runs): must be in [1, 64] (got {o.MaxConcurrentRuns})");
+        if (o.QueueCapacity is < 0 or > 100_000) errors.Add($"Service:QueueCapacity (--queue-capacity): must be in [0, 100000] (got {o.QueueCapacity})");
+        if (o.ApiKey is { Length: > 0 } key && (key.Length < MinApiKeyLength || key.Any(c => c <= ' ' || c > '~')))
+            errors.Add($"Service:ApiKey (--api-key): must be at least {MinApiKeyLength} printable ASCII characters without spaces");
+        if (o.MaxMessageBytes is < 1024 or > 64 * 1024 * 1024) errors.Add($"Service:MaxMessageBytes (--max-message-bytes): must be in [1024, 67108864] (got {o.MaxMessageBytes})");
+        if (o.ShutdownGraceSeconds is < 1 or > 3600) errors.Add($"Service:ShutdownGraceSeconds: must be in [1, 3600] (got {o.ShutdownGraceSeconds})");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,212 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Generalist.Service.Api;
+using Generalist.Service.Api.V1;
+using Generalist.Service.Hosting;
+using Generalist.Service.Registry;
+using Generalist.Service.Scheduling;
+using Generalist.Service.Telemetry;
+using Generalist.Training;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Generalist.Service.Jobs;
+
+/// <summary>
+/// The life of a run: created (queued), executed by the scheduler through <see cref="ITrainer"/>,
+/// cancelled at a step boundary, interrupted by a stop, resumed from its newest checkpoint.
+/// Every transition goes to the registry first, then to Watch streams.
+/// </summary>
+public sealed class RunManager(
+    RunRegistry registry,
+    JobScheduler scheduler,
+    EventHub<RunEvent> hub,
+    GeneralistTelemetry telemetry,
+    DataLayout layout,
+    IServiceProvider services,
+    TimeProvider clock,
+    ILogger<RunManager> log)
+{
+    public const string InterruptedReason = "the service stopped while the run was executing; ResumeRun continues it from its last checkpoint";
+
+    // Runs whose cancellation a client asked for (as opposed to a service stop, which interrupts).
+    private readonly ConcurrentDictionary<string, bool> _cancelRequested = new(StringComparer.Ordinal);
+
+    public static string Key(string run) => "run/" + run;
+
+    public RunRecord Create(RunConfig config)
+    {
+        RequireTrainer();
+        using var slot = scheduler.TryReserve() ?? throw QueueFull();
+        RunRecord record;
+        try
+        {
+            record = registry.InsertRun(config.Name, config.ToJson(), config.Steps);
+        }
+        catch (DuplicateNameException)
+        {
+            throw GrpcErrors.AlreadyExists("run", config.Name);
+        }
+        slot.Commit(Key(config.Name), ct => ExecuteAsync(config.Name, resume: false, ct));
+        Log.RunQueued(log, config.Name, config.Steps);
+        return record;
+    }
+
+    // Sinks of executing runs: Get and List show their newest step, which the registry row may
+    // not have yet (it is refreshed at most once per second to keep steps cheap).
+    private readonly ConcurrentDictionary<string, RunProgressSink> _live = new(StringComparer.Ordinal);
+
+    public RunRecord Get(string name) => WithLiveProgress(registry.GetRun(name) ?? throw GrpcErrors.NotFound("run", name));
+
+    public RunRecord WithLiveProgress(RunRecord record)
+    {
+        if (!_live.TryGetValue(record.Name, out var sink) || sink.Latest is not { } s || s.Step <= record.Step) return record;
+        return record with { Step = s.Step, Loss = double.IsFinite(s.Loss) ? s.Loss : record.Loss, TokensPerSecond = s.TokensPerSecond, TokensSeen = s.TokensSeen };
+    }
+
+    public RunRecord Cancel(string name)
+    {
+        var run = Get(name);
+        switch (run.State)
+        {
+            case JobState.Queued when scheduler.TryRemoveQueued(Key(name)):
+                var cancelled = registry.SetRunState(name, JobState.Cancelled, "cancelled while queued", ended: true);
+                hub.Complete(name, StateEvent(cancelled));
+                return cancelled;
+            case JobState.Queued or JobState.Running:
+                // Running (or just taken from the queue): stop at the next step boundary.
+                _cancelRequested[name] = true;
+                var cancelling = registry.SetRunState(name, JobState.Cancelling, "cancel requested");
+                hub.Publish(name, StateEvent(cancelling));
+                scheduler.TryCancelRunning(Key(name));
+                return cancelling;
+            case JobState.Cancelling:
+                return run;
+            default:
+                throw GrpcErrors.FailedPrecondition($"runs/{name}", "STATE", $"run '{name}' is {JobStates.ToText(run.State)}; only queued or running runs can be cancelled");
+        }
+    }
+
+    public RunRecord Resume(string name)
+    {
+        var run = Get(name);
+        if (run.State is not (JobState.Interrupted or JobState.Cancelled or JobState.Failed))
+            throw GrpcErrors.FailedPrecondition($"runs/{name}", "STATE",
+                $"run '{name}' is {JobStates.ToText(run.State)}; only interrupted, cancelled or failed runs can be resumed");
+        RequireTrainer();
+        using var slot = scheduler.TryReserve() ?? throw QueueFull();
+        var queued = registry.SetRunState(name, JobState.Queued, "resume requested");
+        slot.Commit(Key(name), ct => ExecuteAsync(name, resume: true, ct));
+        return queued;
+    }
+
+    /// <summary>At start: running rows become interrupted; queued rows go back into the queue.</summary>
+    public void RecoverAfterRestart()
+    {
+        var touched = registry.MarkInterruptedAfterRestart(InterruptedReason);
+        if (touched.Count > 0) Log.MarkedInterrupted(log, touched.Count, string.Join(", ", touched.Select(t => $"{t.Kind}/{t.Name}")));
+        var queued = registry.RunsInState(JobState.Queued);
+        foreach (var run in queued)
+        {
+            var resume = run.Attempts > 0;
+            scheduler.EnqueueRecovered(Key(run.Name), ct => ExecuteAsync(run.Name, resume, ct));
+        }
+        if (queued.Count > 0) Log.Requeued(log, queued.Count);
+    }
+
+    private async Task ExecuteAsync(string name, bool resume, CancellationToken ct)
+    {
+        var record = registry.GetRun(name)!;
+        if (ct.IsCancellationRequested)
+        {
+            Finish(name, TrainingOutcome.Cancelled, null, 0);
+            return;
+        }
+        var config = RunConfig.Parse(record.ConfigJson, $"registry config of run '{name}'");
+        var trainer = services.GetService<ITrainer>();
+        var runDirectory = layout.RunDirectory(name);
+        Directory.CreateDirectory(runDirectory);
+        record = registry.SetRunState(name, JobState.Running, resume ? "resumed" : "started", started: true);
+        hub.Publish(name, StateEvent(record));
+        Log.RunStarted(log, name, record.Attempts, resume);
+
+        using var activity = GeneralistTelemetry.Activities.StartActivity("run", ActivityKind.Internal);
+        activity?.SetTag("run", name);
+        activity?.SetTag("run.resume", resume);
+        activity?.SetTag("run.attempt", record.Attempts);
+        var sink = new RunProgressSink(name, registry, hub, telemetry, layout, clock, log);
+        _live[name] = sink;
+        telemetry.StartCounting(name, resume ? record.TokensSeen : 0);
+        telemetry.RunStarted();
+        TrainingResult? result = null;
+        string? failure = null;
+        try
+        {
+            if (trainer is null) throw new InvalidOperationException("this build of the service has no trainer registered");
+            result = await trainer.RunAsync(config, runDirectory, resume, sink, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            result = new TrainingResult(TrainingOutcome.Cancelled, sink.LastStep, null, null);
+        }
+        catch (Exception e)
+        {
+            failure = e.Message;
+            Log.RunFailed(log, name, e.Message, e);
+        }
+        finally
+        {
+            telemetry.RunEnded();
+            sink.Flush();
+            _live.TryRemove(name, out _);
+        }
+        if (result?.LastCheckpoint is { } last && result.FinalStep > 0 && !registry.ListCheckpoints(name).Any(c => c.Step == result.FinalStep))
+            sink.Report(new CheckpointWritten(result.FinalStep, last));
+        var outcome = failure is not null ? TrainingOutcome.Failed : result!.Outcome;
+        var final = Finish(name, outcome, failure ?? result?.FailureReason, result?.FinalStep ?? sink.LastStep);
+        activity?.SetTag("run.state", JobStates.ToText(final.State));
+        if (final.State == JobState.Failed) activity?.SetStatus(ActivityStatusCode.Error, final.FailureReason);
+    }
+
+    private RunRecord Finish(string name, TrainingOutcome outcome, string? failure, long step)
+    {
+        var userCancelled = _cancelRequested.TryRemove(name, out _);
+        var (state, reason) = outcome switch
+        {
+            TrainingOutcome.Completed => (JobState.Succeeded, "completed"),
+            TrainingOutcome.Cancelled when userCancelled => (JobState.Cancelled, "cancelled"),
+            TrainingOutcome.Cancelled => (JobState.Interrupted, InterruptedReason),
+            _ => (JobState.Failed, failure ?? "the trainer reported a failure without a reason"),
+        };
+        var final = registry.SetRunState(name, state, reason, ended: true);
+        Log.RunEnded(log, name, JobStates.ToText(state), step);
+        hub.Complete(name, StateEvent(final));
+        return final;
+    }
+
+    private void RequireTrainer()
+    {
+        if (services.GetService<ITrainer>() is null)
+            throw GrpcErrors.FailedPrecondition("trainer", "NOT_INSTALLED", "this build of the service has no trainer (ITrainer) registered");
+    }
+
+    private Grpc.Core.RpcException QueueFull() => GrpcErrors.ResourceExhausted("queue",
+        $"the job queue is full ({scheduler.Capacity} waiting, {scheduler.RunningCount} running); retry later or raise --queue-capacity");
+
+    public RunEvent StateEvent(RunRecord run) => new()
+    {
+        Run = run.Name,
+        Time = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(clock.GetUtcNow()),
+        State = new StateChanged { State = run.State, Reason = run.FailureReason ?? StateReason(run.State) },
+    };
+
+    private static string StateReason(JobState state) => state switch
+    {
+        JobState.Queued => "waiting for a free slot",
+        JobState.Running => "executing",
+        JobState.Cancelling => "stopping at the next step boundary",
+        JobState.Succeeded => "completed",
+        JobState.Cancelled => "cancelled",
+        _ => "",
+    };
+}
