@@ -39,6 +39,8 @@ public sealed record WorkloadResult(float[] Losses, float[] Parameters, double[]
 /// </summary>
 public static class DataParallelWorkload
 {
+    private static readonly Lock InitGate = new();
+
     public static WorkloadResult Run(ICommunicator communicator, IGradientAggregator aggregator, WorkloadOptions o)
     {
         using var outer = NewDisposeScope();
@@ -46,8 +48,14 @@ public static class DataParallelWorkload
         var globalBatch = shard.GlobalBatch(o.PerRankBatch);
         var (rowStart, rowCount) = shard.Rows(globalBatch);
 
-        torch.manual_seed(o.Seed);
-        var model = BuildModel(o);
+        Sequential model;
+        // Initialisation draws from the global generator; ranks simulated as threads of one process
+        // (InProcessGroup) must not interleave their draws.
+        lock (InitGate)
+        {
+            torch.manual_seed(o.Seed);
+            model = BuildModel(o);
+        }
         var parameters = model.parameters().ToList();
         GradientAverager.BroadcastParameters(communicator, parameters);
         optim.Optimizer optimizer = o.Optimizer switch
@@ -120,7 +128,7 @@ public static class DataParallelWorkload
     {
         using var g = new Generator((ulong)(o.Seed * 1_000_003 + step));
         var x = randn([globalBatch, o.SequenceLength, o.Features], generator: g);             // (G, T, F)
-        var y = x.matmul(teacher).sin() + 0.1 * randn([globalBatch, o.SequenceLength, 1], generator: g);
+        var y = x.matmul(teacher).div(Math.Sqrt(o.Features)).mul(2).tanh() + 0.1 * randn([globalBatch, o.SequenceLength, 1], generator: g);
         var mask = (rand([globalBatch, o.SequenceLength, 1], generator: g) < 0.7).to(ScalarType.Float32);
         return (x, y, mask);
     }

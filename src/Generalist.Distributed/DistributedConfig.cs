@@ -28,11 +28,14 @@ public sealed record DistributedConfig
     /// <summary>trimmed_mean: drop floor(fraction * world) highest and lowest values per coordinate; in [0, 0.5).</summary>
     [JsonPropertyName("trim_fraction")] public double TrimFraction { get; init; } = 0.25;
 
-    /// <summary>centered_clip: the clipping radius tau, in gradient-norm units (same scale as optimizer.grad_clip).</summary>
-    [JsonPropertyName("clip_radius")] public double ClipRadius { get; init; } = 1.0;
+    /// <summary>
+    /// centered_clip: the clipping radius tau in gradient-norm units; 0 (default) = adaptive, the
+    /// median over ranks of each rank's distance to the center (no gradient scale to guess).
+    /// </summary>
+    [JsonPropertyName("clip_radius")] public double ClipRadius { get; init; } = 0;
 
-    /// <summary>centered_clip: clipping iterations per step (the paper uses 1 with its momentum start).</summary>
-    [JsonPropertyName("clip_iterations")] public int ClipIterations { get; init; } = 1;
+    /// <summary>centered_clip: clipping iterations per step (the paper uses 1 with its momentum start; 3 costs little and converges further).</summary>
+    [JsonPropertyName("clip_iterations")] public int ClipIterations { get; init; } = 3;
 
     /// <summary>
     /// Every collective must finish within this many seconds, or the watchdog stops the whole job
@@ -62,7 +65,7 @@ public sealed record DistributedConfig
         if (!AggregationRules.Contains(Aggregation))
             yield return (prefix + "aggregation", $"must be one of {string.Join(", ", AggregationRules)} (got '{Aggregation}')");
         if (!(TrimFraction >= 0 && TrimFraction < 0.5)) yield return (prefix + "trim_fraction", $"must be in [0, 0.5) (got {TrimFraction})");
-        if (!(ClipRadius > 0 && double.IsFinite(ClipRadius))) yield return (prefix + "clip_radius", $"must be a finite number > 0 (got {ClipRadius})");
+        if (!(ClipRadius >= 0 && double.IsFinite(ClipRadius))) yield return (prefix + "clip_radius", $"must be a finite number >= 0, 0 = adaptive (got {ClipRadius})");
         if (ClipIterations is < 1 or > 100) yield return (prefix + "clip_iterations", $"must be in [1, 100] (got {ClipIterations})");
         if (!(TimeoutSeconds >= 1 && TimeoutSeconds <= 86400)) yield return (prefix + "timeout_seconds", $"must be in [1, 86400] (got {TimeoutSeconds})");
         if (!(BucketMb >= 0.001 && BucketMb <= 4096)) yield return (prefix + "bucket_mb", $"must be in [0.001, 4096] (got {BucketMb})");

@@ -85,6 +85,9 @@ public sealed class MedianAggregator : IGradientAggregator
 /// radius / W per iteration, while honest gradients near v pass unclipped. The paper starts from
 /// the last aggregate (its "momentum"); with no history yet (first step, or after a resume) this
 /// starts from the coordinate-wise median, which is already robust.
+/// Radius 0 picks the radius each iteration as the median over ranks of ||g_i - v||: with an honest
+/// majority that is the honest ranks' own spread, so honest gradients are barely clipped whatever
+/// the gradient scale, while a far-off rank is cut to that spread.
 /// </summary>
 public sealed class CenteredClipAggregator(double radius, int iterations) : IGradientAggregator, IDisposable
 {
@@ -92,8 +95,8 @@ public sealed class CenteredClipAggregator(double radius, int iterations) : IGra
 
     public string Name => DistributedConfig.CenteredClip;
     public bool IsMean => false;
-    public double Radius { get; } = radius > 0 && double.IsFinite(radius) ? radius
-        : throw new DistributedException($"distributed.clip_radius must be a finite number > 0 (got {radius})");
+    public double Radius { get; } = radius >= 0 && double.IsFinite(radius) ? radius
+        : throw new DistributedException($"distributed.clip_radius must be a finite number >= 0 (got {radius}; 0 = adaptive)");
     public int Iterations { get; } = iterations is >= 1 and <= 100 ? iterations
         : throw new DistributedException($"distributed.clip_iterations must be in [1, 100] (got {iterations})");
 
@@ -105,12 +108,20 @@ public sealed class CenteredClipAggregator(double radius, int iterations) : IGra
         {
             var diff = gathered - v.unsqueeze(0);                                  // (W, N)
             var norms = diff.norm(1, keepdim: true);                               // (W, 1)
-            var scale = (Radius / norms.clamp_min(1e-12)).clamp_max(1.0);          // (W, 1)
+            var radius = Radius > 0 ? Radius : MedianNorm(norms);
+            var scale = (radius / norms.clamp_min(1e-12)).clamp_max(1.0);          // (W, 1)
             v = v + (diff * scale).mean([0]);
         }
         _center?.Dispose();
         _center = v.detach().clone().DetachFromDisposeScope();
         return v.clone().MoveToOuterDisposeScope();
+    }
+
+    private static double MedianNorm(Tensor norms)
+    {
+        var sorted = norms.reshape(-1).sort().Values.data<float>().ToArray();
+        var w = sorted.Length;
+        return w % 2 == 1 ? sorted[w / 2] : 0.5 * (sorted[w / 2 - 1] + sorted[w / 2]);
     }
 
     /// <summary>Forgets the history (the next step starts from the median).</summary>

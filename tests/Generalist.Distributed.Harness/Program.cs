@@ -18,8 +18,8 @@ var config = new DistributedConfig
 {
     Aggregation = Get("aggregation", DistributedConfig.Mean),
     TrimFraction = double.Parse(Get("trim-fraction", "0.25")),
-    ClipRadius = double.Parse(Get("clip-radius", "1")),
-    ClipIterations = int.Parse(Get("clip-iterations", "1")),
+    ClipRadius = double.Parse(Get("clip-radius", "0")),
+    ClipIterations = int.Parse(Get("clip-iterations", "3")),
     TimeoutSeconds = double.Parse(Get("timeout", "60")),
     BucketMb = double.Parse(Get("bucket-mb", "25")),
 };
@@ -47,6 +47,22 @@ switch (mode)
             rank = comm.Rank, world = comm.WorldSize, aggregation = config.Aggregation, parameters = result.ParameterCount, buckets = result.Buckets,
             step_seconds = result.StepSeconds, sync_seconds = result.SyncSeconds, aggregation_seconds = result.AggregationSeconds,
         });
+        break;
+    }
+    case "robust":
+    {
+        // One job, every rule: a clean mean run, then each rule with one rank sending a corrupted gradient.
+        var clean = DataParallelWorkload.Run(comm, new MeanAggregator(), Workload() with { Attacker = -1 });
+        var runs = new Dictionary<string, float[]> { ["clean"] = clean.Losses };
+        var seconds = new Dictionary<string, double>();
+        foreach (var rule in DistributedConfig.AggregationRules)
+        {
+            var ruleConfig = config with { Aggregation = rule };
+            var r = DataParallelWorkload.Run(comm, GradientAggregators.FromConfig(ruleConfig), Workload());
+            runs[rule] = r.Losses;
+            seconds[rule] = r.SyncSeconds.Zip(r.AggregationSeconds, (a, b) => a + b).Sum() / Math.Max(1, r.SyncSeconds.Length);
+        }
+        Write(new { rank = comm.Rank, world = comm.WorldSize, losses = runs, sync_seconds = seconds });
         break;
     }
     case "fault":
@@ -127,7 +143,7 @@ void Fault(string fault, int victim, int atStep)
 }
 
 void Write(object value) =>
-    File.WriteAllText(Path.Combine(output, $"rank-{comm.Rank}.json"), JsonSerializer.Serialize(value));
+    File.WriteAllText(Path.Combine(output, $"rank-{comm.Rank}.json"), JsonSerializer.Serialize(value, JsonOptions));
 
 static Dictionary<string, string> ParseOptions(string[] a)
 {
@@ -138,4 +154,10 @@ static Dictionary<string, string> ParseOptions(string[] a)
         d[a[i][2..]] = a[i + 1];
     }
     return d;
+}
+
+partial class Program
+{
+    // A diverged run's loss is Infinity or NaN, which plain JSON cannot hold.
+    private static readonly JsonSerializerOptions JsonOptions = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 }
