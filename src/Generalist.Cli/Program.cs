@@ -8,5 +8,9 @@ var root = new RootCommand("Generalist: one transformer trained on many tasks, r
 {
     DoctorCommand.Create(),
     BenchCommand.Create(),
+    TokenizeCommand.Create(),
+    EnvsCommand.Create(),
+    ModelsCommand.Create(),
+    DataCommand.Create(),
 };
 return await CliApp.InvokeAsync(root, args);

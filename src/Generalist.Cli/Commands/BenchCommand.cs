@@ -9,6 +9,9 @@ public static class BenchCommand
     /// <summary>Every area's benchmark; add one line per area.</summary>
     private static IReadOnlyList<IBenchmark> Benchmarks() =>
     [
+        new TokenizerBench(),
+        new EnvsBenchmark(),
+        new DataPrepareBenchmark(),
     ];
 
     public static Command Create()

@@ -1,0 +1,35 @@
+using Generalist.Data.Cache;
+using Generalist.Tokenizers;
+
+namespace Generalist.Data;
+
+/// <summary>How task data is built.</summary>
+/// <param name="CacheDirectory">Root of the package and shard cache (GENERALIST_DATA; see <see cref="PackageCache.DefaultRoot"/>).</param>
+/// <param name="EpisodesPerTask">Expert episodes generated per control environment for training (held out: a tenth, at least 2).</param>
+/// <param name="Seed">Base seed of every generated episode (environment rollouts, regression sequences).</param>
+public sealed record DataOptions(string CacheDirectory, int EpisodesPerTask, long Seed)
+{
+    public const int DefaultEpisodesPerTask = 100;
+    public const int MaxEpisodesPerTask = 1_000_000;
+
+    public static DataOptions Default => new(PackageCache.DefaultRoot(), DefaultEpisodesPerTask, 0);
+
+    /// <summary>Held-out expert episodes per control environment.</summary>
+    public int HeldOutEpisodes => Math.Max(2, EpisodesPerTask / 10);
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(CacheDirectory)) throw new ArgumentException("data cache directory must not be empty (set GENERALIST_DATA or pass a directory)");
+        if (EpisodesPerTask is < 1 or > MaxEpisodesPerTask)
+            throw new ArgumentException($"episodes per task must be in [1, {MaxEpisodesPerTask}] (got {EpisodesPerTask})");
+    }
+}
+
+/// <summary>A task's data: training and held-out episodes that never overlap; EnvName is set for control tasks.</summary>
+public sealed record TaskData(string Name, TaskFamily Family, IEpisodeSource Train, IEpisodeSource HeldOut, string? EnvName);
+
+/// <summary>What a task is and where its data comes from.</summary>
+public sealed record TaskDescription(string Name, TaskFamily Family, string Description, string Source);
+
+/// <summary>Progress of loading or building one task: a stage message and, when known, done of total.</summary>
+public sealed record DataProgress(string Task, string Message, long Done = 0, long Total = 0);

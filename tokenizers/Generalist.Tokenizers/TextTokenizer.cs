@@ -1,0 +1,69 @@
+using Microsoft.ML.Tokenizers;
+
+namespace Generalist.Tokenizers;
+
+/// <summary>
+/// Text to token ids [0, VocabSize) with the project's SentencePiece BPE model
+/// (tokenizers/text/generalist-8k.model, embedded in this assembly; see tokenizers/text/README.md).
+/// No begin/end-of-sentence ids are added: episode boundaries have their own token.
+/// Thread-safe: the underlying tokenizer is immutable.
+/// </summary>
+public sealed class TextTokenizer
+{
+    public const string EmbeddedModelName = "Generalist.Tokenizers.text.generalist-8k.model";
+    private static readonly Lazy<TextTokenizer> DefaultInstance = new(LoadEmbedded);
+    private readonly SentencePieceTokenizer _tokenizer;
+    private readonly string[] _pieces;
+
+    public static TextTokenizer Default => DefaultInstance.Value;
+
+    /// <summary>Number of pieces of the model; equals VocabularyLayout.TextVocabSize for the default model.</summary>
+    public int VocabSize { get; }
+
+    private TextTokenizer(SentencePieceTokenizer tokenizer)
+    {
+        _tokenizer = tokenizer;
+        VocabSize = tokenizer.Vocabulary.Count;
+        _pieces = new string[VocabSize];
+        foreach (var (piece, id) in tokenizer.Vocabulary)
+            if ((uint)id < (uint)VocabSize) _pieces[id] = piece;
+    }
+
+    /// <summary>Loads a SentencePiece BPE model (identity normalization, byte fallback) from a stream.</summary>
+    public static TextTokenizer Load(Stream model) => new(LlamaTokenizer.Create(model, addBeginOfSentence: false, addEndOfSentence: false));
+
+    public static TextTokenizer Load(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Load(stream);
+    }
+
+    private static TextTokenizer LoadEmbedded()
+    {
+        using var stream = typeof(TextTokenizer).Assembly.GetManifestResourceStream(EmbeddedModelName)
+            ?? throw new InvalidOperationException($"embedded text tokenizer model {EmbeddedModelName} is missing from the assembly");
+        return Load(stream);
+    }
+
+    public int[] Encode(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length == 0) return [];
+        var ids = _tokenizer.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false);
+        var result = new int[ids.Count];
+        for (var i = 0; i < result.Length; i++) result[i] = ids[i];
+        return result;
+    }
+
+    public string Decode(ReadOnlySpan<int> ids)
+    {
+        for (var i = 0; i < ids.Length; i++)
+            if ((uint)ids[i] >= (uint)VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(ids), ids[i], $"text token {i} must be in [0, {VocabSize})");
+        return _tokenizer.Decode(ids.ToArray(), considerSpecialTokens: false);
+    }
+
+    /// <summary>The model's piece for one id, for readable tables ("▁whale", "&lt;0x0A&gt;").</summary>
+    public string Piece(int id) =>
+        (uint)id < (uint)VocabSize ? _pieces[id] ?? "" : throw new ArgumentOutOfRangeException(nameof(id), id, $"must be in [0, {VocabSize})");
+}

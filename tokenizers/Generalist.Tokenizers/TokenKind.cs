@@ -1,0 +1,35 @@
+namespace Generalist.Tokenizers;
+
+/// <summary>What a position of a tokenized sequence holds (tokenizers/README.md, "Token kinds").</summary>
+public enum TokenKind : byte
+{
+    Text,
+    Patch,
+    Discrete,
+    Continuous,
+    Separator,
+    ActionDiscrete,
+    ActionContinuous,
+    EndOfEpisode,
+}
+
+public static class TokenKinds
+{
+    /// <summary>True exactly for the kinds the loss is computed on: text and action tokens.</summary>
+    public static bool CarriesLoss(this TokenKind kind) =>
+        kind is TokenKind.Text or TokenKind.ActionDiscrete or TokenKind.ActionContinuous;
+
+    /// <summary>The snake_case name used in JSON output (`generalist tokenize --json`).</summary>
+    public static string JsonName(this TokenKind kind) => kind switch
+    {
+        TokenKind.Text => "text",
+        TokenKind.Patch => "patch",
+        TokenKind.Discrete => "discrete",
+        TokenKind.Continuous => "continuous",
+        TokenKind.Separator => "separator",
+        TokenKind.ActionDiscrete => "action_discrete",
+        TokenKind.ActionContinuous => "action_continuous",
+        TokenKind.EndOfEpisode => "end_of_episode",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+}
