@@ -12,5 +12,6 @@ var root = new RootCommand("Generalist: one transformer trained on many tasks, r
     EnvsCommand.Create(),
     ModelsCommand.Create(),
     DataCommand.Create(),
+    DistributedCommand.Create(),
 };
 return await CliApp.InvokeAsync(root, args);

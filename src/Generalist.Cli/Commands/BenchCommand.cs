@@ -12,6 +12,7 @@ public static class BenchCommand
         new TokenizerBench(),
         new EnvsBenchmark(),
         new DataPrepareBenchmark(),
+        new DistributedBenchmark(),
     ];
 
     public static Command Create()
