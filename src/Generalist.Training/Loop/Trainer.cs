@@ -1,0 +1,43 @@
+using System.Reflection;
+using Generalist.Model;
+using Generalist.Training.Data;
+
+namespace Generalist.Training.Loop;
+
+/// <summary>How a <see cref="Trainer"/> gets what the run config does not say (tests swap these).</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Builds the run's data; null = the task catalog.</summary>
+    public ITrainingDataFactory? Data { get; init; }
+    /// <summary>A model shape to use instead of the config's preset (small test models).</summary>
+    public ModelConfig? Model { get; init; }
+    /// <summary>Deliberate faults for reliability tests.</summary>
+    public FaultInjection Faults { get; init; } = FaultInjection.None;
+    /// <summary>Human-readable notes (resume decisions, rejected checkpoints, rollbacks).</summary>
+    public Action<string>? Log { get; init; }
+}
+
+/// <summary>
+/// Runs one training job (ITrainer). The work happens in <see cref="RunSession"/> on a dedicated
+/// thread: autocast state is per thread, and the loop is synchronous torch work.
+/// </summary>
+public sealed class Trainer(TrainerOptions? options = null) : ITrainer
+{
+    private readonly TrainerOptions _options = options ?? new();
+
+    public static string CodeVersion { get; } =
+        typeof(Trainer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    public Task<TrainingResult> RunAsync(RunConfig config, string runDirectory, bool resume,
+        IProgress<TrainingEvent>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var errors = config.Validate();
+        if (errors.Count > 0) throw new ConfigException(errors[0].Field, $"{errors[0].Field}: {errors[0].Message}");
+        return Task.Factory.StartNew(() =>
+        {
+            using var session = RunSession.Create(config, runDirectory, _options, progress);
+            return session.Run(resume, cancellationToken);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+}
