@@ -24,6 +24,10 @@ public sealed class DistributedContext : IDisposable
         Shard = DataShard.Of(communicator);
     }
 
+    /// <summary>A context over an existing communicator (ranks simulated in one process, tests), without a watchdog.</summary>
+    public static DistributedContext FromCommunicator(ICommunicator communicator) =>
+        new(new MpiEnvironment(communicator.WorldSize, communicator.Rank, communicator.Rank, communicator.WorldSize, communicator.Backend), communicator, null);
+
     /// <summary>A world of one with no MPI (tests, single-process runs).</summary>
     public static DistributedContext Local() => new(MpiEnvironment.Single, new LocalCommunicator(), null);
 
