@@ -165,7 +165,10 @@ internal sealed partial class RunSession : IDisposable
             _step++;
             var lr = _schedule.At(_step);
             var result = _executor.Run(_data.Train, lr, InjectedMultiplier(_step));
-            _tokensSeen += result.Tokens;
+            // Tokens of the whole job (every rank trains on as many): the same count whatever the
+            // world size, so a resume with other ranks continues the same tokens_seen.
+            var jobTokens = result.Tokens * _distributed.WorldSize;
+            _tokensSeen += jobTokens;
 
             if (result.Skipped)
             {
@@ -190,10 +193,10 @@ internal sealed partial class RunSession : IDisposable
             }
 
             var heldOut = ShouldEvaluate() ? _heldOut!.Evaluate() : null;
-            var tokensPerSecond = result.Tokens / Math.Max(result.TotalSeconds, 1e-9);
-            var mfu = tokensPerSecond * flopsPerToken / _peakFlops;
-            // With W ranks, Tokens is this rank's share; the job trains W times as many per step.
-            _metrics?.Append(new MetricsLine(_step, result.Loss, result.TaskLoss, lr, result.GradNorm, result.Tokens, _tokensSeen,
+            var tokensPerSecond = jobTokens / Math.Max(result.TotalSeconds, 1e-9);
+            // MFU per rank: this rank's tokens over the peak this rank measured with its own threads.
+            var mfu = result.Tokens / Math.Max(result.TotalSeconds, 1e-9) * flopsPerToken / _peakFlops;
+            _metrics?.Append(new MetricsLine(_step, result.Loss, result.TaskLoss, lr, result.GradNorm, jobTokens, _tokensSeen,
                 tokensPerSecond, mfu, result.DataSeconds, result.ForwardSeconds, result.BackwardSeconds, result.OptimizerSeconds,
                 result.Skipped, heldOut, result.SyncSeconds, _distributed.WorldSize, _distributed.Rank));
             TrainingMeter.Record(_config.Name, result, lr, mfu, _distributed.Rank);
