@@ -23,6 +23,7 @@ var config = new DistributedConfig
     TimeoutSeconds = double.Parse(Get("timeout", "60")),
     BucketMb = double.Parse(Get("bucket-mb", "25")),
 };
+if (mode == "trainer") return RunTrainer();
 using var context = DistributedContext.Create(config, "cpu", Get("run", output));
 var comm = context.Communicator;
 
@@ -140,6 +141,29 @@ void Fault(string fault, int victim, int atStep)
         comm.AllReduceSum(buffer);
         Thread.Sleep(20);
     }
+}
+
+int RunTrainer()
+{
+    // The real trainer: it joins the MPI job from the environment, like `generalist train` under mpirun.
+    var run = new Generalist.Training.RunConfig
+    {
+        Name = "mpi", Tasks = [new("count")], Steps = int.Parse(Get("steps", "10")), BatchSize = int.Parse(Get("batch", "4")),
+        Seed = 5, Threads = 1, PeakFlops = 1e11,
+        Optimizer = new Generalist.Training.OptimizerConfig { LearningRate = 3e-3, WarmupSteps = 2 },
+        Checkpoint = new Generalist.Training.CheckpointConfig { Every = 5, KeepLast = 2 },
+        HeldOut = new Generalist.Training.HeldOutConfig { Every = 0 },
+        Distributed = config,
+    };
+    var trainer = new Generalist.Training.Loop.Trainer(new Generalist.Training.Loop.TrainerOptions
+    {
+        Data = new Generalist.Distributed.Harness.CountingData(), Model = Generalist.Distributed.Harness.CountingData.MicroModel,
+    });
+    var result = trainer.RunAsync(run, Get("run", output), bool.Parse(Get("resume", "false")), null, CancellationToken.None).GetAwaiter().GetResult();
+    var rank = MpiEnvironment.FromEnvironment().Rank;
+    File.WriteAllText(Path.Combine(output, $"rank-{rank}.json"),
+        JsonSerializer.Serialize(new { rank, outcome = result.Outcome.ToString(), final_step = result.FinalStep }, JsonOptions));
+    return result.Outcome == Generalist.Training.TrainingOutcome.Completed ? 0 : 1;
 }
 
 void Write(object value) =>

@@ -1,3 +1,6 @@
+using Generalist.Training.Checkpointing;
+using Generalist.Training.Loop;
+
 namespace Generalist.Distributed.Tests;
 
 /// <summary>Real multi-process jobs: mpirun starts the harness once per rank.</summary>
@@ -72,5 +75,35 @@ public class MpiJobTests
         Assert.True(!double.IsFinite(mean) || mean > 2 * clean, $"mean under attack {mean}, clean {clean}");
         foreach (var rule in new[] { "trimmed_mean", "median", "centered_clip" })
             Assert.True(Final(rule) <= 1.1 * clean, $"{rule}: {Final(rule)} vs clean {clean}");
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void The_trainer_under_mpirun_matches_one_process_and_rank_0_alone_writes()
+    {
+        var pairRun = Path.Combine(Path.GetTempPath(), "generalist-mpi-train-" + Guid.NewGuid().ToString("N"));
+        var singleRun = pairRun + "-single";
+        var pair = MpiJob.Run(2, "trainer", Limit, "--steps", "10", "--batch", "4", "--run", pairRun, "--timeout", "120");
+        Assert.True(pair.ExitCode == 0, pair.Output);
+        var single = MpiJob.Run(0, "trainer", Limit, "--steps", "10", "--batch", "4", "--run", singleRun);
+        Assert.True(single.ExitCode == 0, single.Output);
+        Assert.All(new[] { 0, 1 }, r => Assert.Equal("Completed", pair.Rank(r).GetProperty("outcome").GetString()));
+
+        Dictionary<string, float[]> Weights(string run)
+        {
+            var newest = new CheckpointStore(new CheckpointOptions(Path.Combine(run, "checkpoints"), 2)).NewestValid()!;
+            Assert.Equal(10, newest.State.Step);
+            return newest.Model.Entries.ToDictionary(e => e.Name, e => newest.Model.ReadTensor(e.Name).data<float>().ToArray());
+        }
+        var a = Weights(pairRun);
+        var b = Weights(singleRun);
+        var worst = a.Keys.Max(k => a[k].Zip(b[k], (x, y) => Math.Abs(x - y)).Max());
+        Assert.True(worst <= 1e-5, $"largest weight difference {worst}");
+
+        var lines = MetricsLog.Read(Path.Combine(pairRun, "metrics.jsonl"));
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), lines.Select(l => l.Step));
+        Assert.All(lines, l => Assert.Equal((2, 0), (l.WorldSize, l.Rank)));
+        Assert.All(lines, l => Assert.True(l.SyncSeconds > 0));
+        Assert.True(File.Exists(Path.Combine(pairRun, "distributed", "heartbeat", "rank-1.json")));
     }
 }
