@@ -14,6 +14,7 @@ var root = new RootCommand("Generalist: one transformer trained on many tasks, r
     DataCommand.Create(),
     EvalCommand.Create(),
     StudyCommand.Create(),
+    DistributedCommand.Create(),
     TrainCommand.Create(),
     ServeCommand.Create(),
     RunsCommand.Create(),

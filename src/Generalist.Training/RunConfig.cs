@@ -119,6 +119,11 @@ public sealed record RunConfig
     [JsonPropertyName("held_out")] public HeldOutConfig HeldOut { get; init; } = new();
     [JsonPropertyName("non_finite")] public NonFiniteConfig NonFinite { get; init; } = new();
     [JsonPropertyName("spike")] public SpikeConfig Spike { get; init; } = new();
+    /// <summary>
+    /// Data parallelism (docs/DISTRIBUTED.md). The world size comes from the launcher (mpirun/srun);
+    /// with W ranks, batch_size is the GLOBAL micro-batch and each rank trains on batch_size / W rows.
+    /// </summary>
+    [JsonPropertyName("distributed")] public Generalist.Distributed.DistributedConfig Distributed { get; init; } = new();
 
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -204,6 +209,7 @@ public sealed record RunConfig
         Range(e, "spike.min_history", sp.MinHistory, 1, 100_000);
         Range(e, "spike.skip_steps", sp.SkipSteps, 0, 10_000_000);
         Range(e, "spike.max_rollbacks", sp.MaxRollbacks, 0, 1000);
+        foreach (var (field, message) in (Distributed ?? new()).Validate()) e.Add(new(field, message));
         return e;
     }
 

@@ -15,6 +15,7 @@ public static class BenchCommand
         new TrainBenchmark(),
         new DecodeBenchmark(),
         new TelemetryBenchmark(),
+        new DistributedBenchmark(),
     ];
 
     public static Command Create()

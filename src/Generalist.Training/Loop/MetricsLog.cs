@@ -19,7 +19,10 @@ public sealed record MetricsLine(
     [property: JsonPropertyName("backward_s")] double BackwardSeconds,
     [property: JsonPropertyName("optimizer_s")] double OptimizerSeconds,
     [property: JsonPropertyName("skipped")] bool Skipped,
-    [property: JsonPropertyName("held_out_loss")] IReadOnlyDictionary<string, double>? HeldOutLoss);
+    [property: JsonPropertyName("held_out_loss")] IReadOnlyDictionary<string, double>? HeldOutLoss,
+    [property: JsonPropertyName("sync_s")] double SyncSeconds = 0,
+    [property: JsonPropertyName("world_size")] int WorldSize = 1,
+    [property: JsonPropertyName("rank")] int Rank = 0);
 
 /// <summary>
 /// metrics.jsonl in the run directory, one JSON line per step, flushed per line so a crash loses

@@ -10,11 +10,13 @@ internal sealed partial class RunSession
     private void Start(bool resume)
     {
         var existing = _store.List();
+        // Every rank has looked at the directory before rank 0 writes anything into it.
+        _parallel?.Barrier();
         if (!resume)
         {
             if (existing.Count > 0)
                 throw new ConfigException("resume", $"{_store.Directory} already holds checkpoints (newest step {existing[^1].Step}); resume the run or choose another output directory");
-            _metrics.RewindTo(0);
+            _metrics?.RewindTo(0);
             // A step-0 checkpoint gives the spike detector something to roll back to early on.
             if (_config.Spike.Enabled) SaveCheckpoint();
             return;
@@ -27,13 +29,13 @@ internal sealed partial class RunSession
             if (existing.Count > 0)
                 throw new InvalidDataException($"no valid checkpoint to resume from in {_store.Directory}: {string.Join("; ", rejected)}");
             Log($"nothing to resume in {_store.Directory}; starting from step 0");
-            _metrics.RewindTo(0);
+            _metrics?.RewindTo(0);
             if (_config.Spike.Enabled) SaveCheckpoint();
             return;
         }
         CheckCompatible(checkpoint.State.Config, checkpoint.Info.Path);
         Restore(checkpoint);
-        _metrics.RewindTo(_step);
+        _metrics?.RewindTo(_step);
         Log($"resumed from {checkpoint.Info.Path} at step {_step}");
     }
 
@@ -53,7 +55,19 @@ internal sealed partial class RunSession
         Same("tasks", string.Join(",", _config.Tasks.Select(t => $"{t.Name}:{t.Weight}")), string.Join(",", saved.Tasks.Select(t => $"{t.Name}:{t.Weight}")));
     }
 
+    /// <summary>
+    /// Rank 0 writes the checkpoint; every rank then waits for it to be complete, so a later
+    /// rollback or resume on any rank sees the same newest checkpoint.
+    /// </summary>
     private string SaveCheckpoint()
+    {
+        var path = _distributed.IsRoot ? WriteCheckpoint() : null;
+        _lastCheckpointStep = _step;
+        _parallel?.Barrier();
+        return path ?? LastCheckpointPath() ?? "";
+    }
+
+    private string WriteCheckpoint()
     {
         if (_lastCheckpointStep == _step && _store.List().LastOrDefault() is { } last && last.Step == _step) return last.Path;
         var state = new TrainerState
@@ -137,7 +151,7 @@ internal sealed partial class RunSession
         _data.Train.Restore(afterSpike);
         _data.Train.Skip(skipped);
         _rollbacks = rollbacks;
-        _metrics.RewindTo(_step);
+        _metrics?.RewindTo(_step);
         Log($"loss spike at step {spikeStep} ({spikeLoss:G4} > {_config.Spike.Factor} x recent mean {_spikes.RecentMean:G4}): rolled back to step {_step} ({checkpoint.Info.Path}) and skipped {spikeStep - _step} steps' batches plus {skipped} more");
         return true;
     }

@@ -1,6 +1,8 @@
+using Generalist.Distributed;
 using Generalist.Model;
 using Generalist.Training.Checkpointing;
 using Generalist.Training.Data;
+using Generalist.Training.Distributed;
 using Generalist.Training.Optim;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -21,7 +23,10 @@ internal sealed partial class RunSession : IDisposable
     private readonly AdamW _optimizer;
     private readonly TrainingData _data;
     private readonly CheckpointStore _store;
-    private readonly MetricsLog _metrics;
+    private readonly MetricsLog? _metrics;        // rank 0 only
+    private readonly DistributedContext _distributed;
+    private readonly bool _ownsDistributed;
+    private readonly DataParallelStep? _parallel;   // null on a world of one
     private readonly StepExecutor _executor;
     private readonly HeldOutEvaluator? _heldOut;
     private readonly LearningRateSchedule _schedule;
@@ -35,8 +40,10 @@ internal sealed partial class RunSession : IDisposable
     private int _rollbacks;
 
     private RunSession(RunConfig config, string runDirectory, TrainerOptions options, IProgress<TrainingEvent>? progress,
-        GeneralistModel model, TrainingData data, Device device)
+        GeneralistModel model, TrainingData data, Device device, DistributedContext distributed, bool ownsDistributed)
     {
+        _distributed = distributed;
+        _ownsDistributed = ownsDistributed;
         _config = config;
         _options = options;
         _progress = progress;
@@ -50,8 +57,10 @@ internal sealed partial class RunSession : IDisposable
         {
             PhaseHook = options.Faults.CheckpointPhase is { } hook ? phase => hook(_step, phase) : null,
         };
-        _metrics = new MetricsLog(Path.Combine(runDirectory, "metrics.jsonl"), keepThroughStep: long.MaxValue);
-        _executor = new StepExecutor(model, _optimizer, new StepOptions(config.GradAccum, config.Optimizer.GradClip, config.Precision, device));
+        // Rank 0 alone writes metrics.jsonl and checkpoints; every rank computes the same numbers.
+        _metrics = distributed.IsRoot ? new MetricsLog(Path.Combine(runDirectory, "metrics.jsonl"), keepThroughStep: long.MaxValue) : null;
+        _parallel = distributed.WorldSize > 1 ? new DataParallelStep(distributed, model.parameters(), config.Distributed) : null;
+        _executor = new StepExecutor(model, _optimizer, new StepOptions(config.GradAccum, config.Optimizer.GradClip, config.Precision, device), _parallel);
         _heldOut = data.HeldOut is { } h && config.HeldOut.Every > 0
             ? new HeldOutEvaluator(model, h, config.HeldOut.Batches, config.Precision, device) : null;
         _schedule = LearningRateSchedule.From(config);
@@ -62,7 +71,34 @@ internal sealed partial class RunSession : IDisposable
     {
         Directory.CreateDirectory(runDirectory);
         if (config.Threads > 0) set_num_threads(config.Threads);
-        var device = ResolveDevice(config.Device);
+        var ownsDistributed = options.Distributed is null;
+        DistributedContext distributed;
+        try
+        {
+            distributed = options.Distributed ?? DistributedContext.Create(config.Distributed, config.Device, runDirectory);
+        }
+        catch (DistributedException e)
+        {
+            throw new ConfigException("distributed", $"distributed: {e.Message}");
+        }
+        try
+        {
+            return Create(config, runDirectory, options, progress, distributed, ownsDistributed);
+        }
+        catch
+        {
+            if (ownsDistributed) distributed.Dispose();
+            throw;
+        }
+    }
+
+    private static RunSession Create(RunConfig config, string runDirectory, TrainerOptions options, IProgress<TrainingEvent>? progress,
+        DistributedContext distributed, bool ownsDistributed)
+    {
+        if (distributed.WorldSize > 1 && config.BatchSize % distributed.WorldSize != 0)
+            throw new ConfigException("batch_size",
+                $"batch_size: with {distributed.WorldSize} ranks batch_size is the global micro-batch and must be a multiple of {distributed.WorldSize} (got {config.BatchSize})");
+        var device = ResolveDevice(config.Device, distributed.Environment.LocalRank);
         var modelConfig = ResolveModel(config, options);
         manual_seed(config.Seed);
         var model = new GeneralistModel(modelConfig, config.Seed);
@@ -72,7 +108,8 @@ internal sealed partial class RunSession : IDisposable
         {
             var factory = options.Data ?? DefaultData.Factory();
             var data = factory.Create(config, modelConfig, options.Log);
-            return new RunSession(config, runDirectory, options, progress, model, data, device);
+            if (distributed.WorldSize > 1) data = data with { Train = new ShardedBatchSource(data.Train, distributed.Shard) };
+            return new RunSession(config, runDirectory, options, progress, model, data, device, distributed, ownsDistributed);
         }
         catch
         {
@@ -81,11 +118,12 @@ internal sealed partial class RunSession : IDisposable
         }
     }
 
-    private static Device ResolveDevice(string device)
+    /// <summary>On CUDA each rank of a machine takes its own GPU: local rank modulo the device count.</summary>
+    private static Device ResolveDevice(string device, int localRank)
     {
         if (device == "cuda" && !cuda.is_available())
             throw new ConfigException("device", "device: \"cuda\" was asked for but no CUDA device is available (use \"cpu\")");
-        return device == "cuda" ? CUDA : CPU;
+        return device == "cuda" ? new Device(DeviceType.CUDA, localRank % Math.Max(1, cuda.device_count())) : CPU;
     }
 
     private static ModelConfig ResolveModel(RunConfig config, TrainerOptions options)
@@ -108,8 +146,11 @@ internal sealed partial class RunSession : IDisposable
 
     public TrainingResult Run(bool resume, CancellationToken ct)
     {
-        _store.CleanTemporaries();
+        if (_distributed.IsRoot) _store.CleanTemporaries();
         Start(resume);
+        // Every rank starts from rank 0's weights (they are equal by seed or checkpoint already;
+        // this makes it so whatever the platform's kernels did).
+        _parallel?.BroadcastParameters(_model.parameters());
         var flopsPerToken = _model.EstimateFlopsPerToken();
         _peakFlops = PeakFlops.Resolve(_config.PeakFlops, _config.Precision == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32, _device);
         // The untrained model's held-out loss: the baseline every later evaluation is compared with.
@@ -117,7 +158,8 @@ internal sealed partial class RunSession : IDisposable
 
         while (_step < _config.Steps)
         {
-            if (ct.IsCancellationRequested)
+            // A stop asked of any rank stops every rank at the same step (one tiny all-reduce).
+            if (_parallel?.AnyRank(ct.IsCancellationRequested) ?? ct.IsCancellationRequested)
             {
                 var path = SaveCheckpoint();
                 return new TrainingResult(TrainingOutcome.Cancelled, _step, path, null);
@@ -125,7 +167,10 @@ internal sealed partial class RunSession : IDisposable
             _step++;
             var lr = _schedule.At(_step);
             var result = _executor.Run(_data.Train, lr, InjectedMultiplier(_step));
-            _tokensSeen += result.Tokens;
+            // Tokens of the whole job (every rank trains on as many): the same count whatever the
+            // world size, so a resume with other ranks continues the same tokens_seen.
+            var jobTokens = result.Tokens * _distributed.WorldSize;
+            _tokensSeen += jobTokens;
 
             if (result.Skipped)
             {
@@ -150,15 +195,16 @@ internal sealed partial class RunSession : IDisposable
             }
 
             var heldOut = ShouldEvaluate() ? _heldOut!.Evaluate() : null;
-            var tokensPerSecond = result.Tokens / Math.Max(result.TotalSeconds, 1e-9);
-            var mfu = tokensPerSecond * flopsPerToken / _peakFlops;
-            _metrics.Append(new MetricsLine(_step, result.Loss, result.TaskLoss, lr, result.GradNorm, result.Tokens, _tokensSeen,
+            var tokensPerSecond = jobTokens / Math.Max(result.TotalSeconds, 1e-9);
+            // MFU per rank: this rank's tokens over the peak this rank measured with its own threads.
+            var mfu = result.Tokens / Math.Max(result.TotalSeconds, 1e-9) * flopsPerToken / _peakFlops;
+            _metrics?.Append(new MetricsLine(_step, result.Loss, result.TaskLoss, lr, result.GradNorm, jobTokens, _tokensSeen,
                 tokensPerSecond, mfu, result.DataSeconds, result.ForwardSeconds, result.BackwardSeconds, result.OptimizerSeconds,
-                result.Skipped, heldOut));
-            TrainingMeter.Record(_config.Name, result, lr, mfu);
-            _progress?.Report(new StepCompleted(_step, _config.Steps, result.Loss, result.TaskLoss, lr, result.GradNorm, _tokensSeen,
+                result.Skipped, heldOut, result.SyncSeconds, _distributed.WorldSize, _distributed.Rank));
+            TrainingMeter.Record(_config.Name, result, lr, mfu, _distributed.Rank);
+            if (_distributed.IsRoot) _progress?.Report(new StepCompleted(_step, _config.Steps, result.Loss, result.TaskLoss, lr, result.GradNorm, _tokensSeen,
                 tokensPerSecond, mfu, result.DataSeconds, result.ForwardSeconds, result.BackwardSeconds, result.OptimizerSeconds, result.Skipped));
-            if (heldOut is not null) _progress?.Report(new HeldOutEvaluated(_step, heldOut));
+            if (heldOut is not null && _distributed.IsRoot) _progress?.Report(new HeldOutEvaluated(_step, heldOut));
 
             if ((_config.Checkpoint.Every > 0 && _step % _config.Checkpoint.Every == 0) || _step == _config.Steps)
                 SaveCheckpoint();
@@ -190,8 +236,10 @@ internal sealed partial class RunSession : IDisposable
 
     public void Dispose()
     {
-        _metrics.Dispose();
+        _metrics?.Dispose();
+        _parallel?.Dispose();
         _optimizer.Dispose();
         _model.Dispose();
+        if (_ownsDistributed) _distributed.Dispose();
     }
 }

@@ -3,6 +3,7 @@ using Generalist.Model;
 using Generalist.Tokenizers;
 using Generalist.Torch;
 using Generalist.Training.Data;
+using Generalist.Training.Distributed;
 using Generalist.Training.Optim;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -22,9 +23,11 @@ public sealed record StepResult(
     double DataSeconds,
     double ForwardSeconds,
     double BackwardSeconds,
-    double OptimizerSeconds)
+    double OptimizerSeconds,
+    double SyncSeconds = 0)
 {
-    public double TotalSeconds => DataSeconds + ForwardSeconds + BackwardSeconds + OptimizerSeconds;
+    /// <summary>SyncSeconds: gradient synchronisation across ranks (0 on one process).</summary>
+    public double TotalSeconds => DataSeconds + ForwardSeconds + BackwardSeconds + OptimizerSeconds + SyncSeconds;
 }
 
 /// <summary>
@@ -36,8 +39,11 @@ public sealed record StepResult(
 /// the only host read is one small tensor at the end of the step (loss, norm, flag, per-task sums),
 /// which is what logging needs. Times are wall-clock per phase: exact on CPU, where kernels run
 /// synchronously; on CUDA they measure launch time until that final read.
+/// With data parallelism (<see cref="DataParallelStep"/>) the step's loss-token count is the global
+/// one, the gradients are summed across ranks between backward and the clip, and the logged sums
+/// are summed across ranks: W ranks with batch B compute exactly the step of one process with W*B.
 /// </summary>
-public sealed class StepExecutor(GeneralistModel model, AdamW optimizer, StepOptions options)
+public sealed class StepExecutor(GeneralistModel model, AdamW optimizer, StepOptions options, DataParallelStep? parallel = null)
 {
     public StepResult Run(IBatchSource data, double learningRate, double lossMultiplier = 1.0)
     {
@@ -48,7 +54,8 @@ public sealed class StepExecutor(GeneralistModel model, AdamW optimizer, StepOpt
 
         var batches = new PackedBatch[options.GradAccum];
         for (var i = 0; i < batches.Length; i++) batches[i] = data.Next();
-        var stepLossTokens = batches.Sum(b => b.LossMask.Sum(m => (double)m));
+        var localLossTokens = batches.Sum(b => b.LossMask.Sum(m => (double)m));
+        var stepLossTokens = parallel is null ? localLossTokens : parallel.GlobalLossTokens(localLossTokens);
         var tokens = batches.Sum(b => (long)b.TokenCount);
         dataS += Lap(clock);
 
@@ -77,6 +84,17 @@ public sealed class StepExecutor(GeneralistModel model, AdamW optimizer, StepOpt
             backwardS += Lap(clock);
         }
 
+        double syncS = 0;
+        if (parallel is { WorldSize: > 1 })
+        {
+            parallel.SynchronizeGradients();
+            // One small all-reduce of the logged sums: every rank then reports the global loss.
+            var summed = parallel.SumStatistics(cat([lossSum.reshape(1), taskSums, taskCounts])).to(options.Device);
+            lossSum = summed[0];
+            taskSums = summed.narrow(0, 1, taskCount);
+            taskCounts = summed.narrow(0, 1 + taskCount, taskCount);
+            syncS = Lap(clock);
+        }
         var loss = lossSum / Math.Max(stepLossTokens, 1.0) * lossMultiplier;
         var gradNorm = optimizer.ClipGradients(options.GradClip);
         var skip = logical_not(isfinite(loss).logical_and(isfinite(gradNorm))).to(ScalarType.Float32);
@@ -94,7 +112,7 @@ public sealed class StepExecutor(GeneralistModel model, AdamW optimizer, StepOpt
             if (count > 0) taskLoss[data.TaskNames[t]] = values[3 + t] * lossMultiplier / count;
         }
         optimizerS += Lap(clock);
-        return new StepResult(values[0], taskLoss, values[1], values[2] != 0, tokens, dataS, forwardS, backwardS, optimizerS);
+        return new StepResult(values[0], taskLoss, values[1], values[2] != 0, tokens, dataS, forwardS, backwardS, optimizerS, syncS);
     }
 
     private static double Lap(Stopwatch clock)

@@ -15,6 +15,12 @@ public sealed record TrainerOptions
     public FaultInjection Faults { get; init; } = FaultInjection.None;
     /// <summary>Human-readable notes (resume decisions, rejected checkpoints, rollbacks).</summary>
     public Action<string>? Log { get; init; }
+    /// <summary>
+    /// The job this process is a rank of; null = joined from the environment (mpirun/srun) with the
+    /// run config's "distributed" section (a world of one without a launcher). Tests pass ranks
+    /// simulated in one process; the caller then owns (disposes) it.
+    /// </summary>
+    public Generalist.Distributed.DistributedContext? Distributed { get; init; }
 }
 
 /// <summary>

@@ -15,15 +15,20 @@ public static class TrainingMeter
     public static readonly Histogram<double> LearningRate = Meter.CreateHistogram<double>("generalist.train.learning_rate", "1", "Learning rate of the step");
     public static readonly Histogram<double> Mfu = Meter.CreateHistogram<double>("generalist.train.mfu", "1", "Model FLOP/s over the machine's matmul peak");
 
-    internal static void Record(string run, StepResult r, double lr, double mfu)
+    public static readonly Histogram<double> SyncDuration = Meter.CreateHistogram<double>("generalist.train.sync.duration", "s", "Gradient synchronisation across ranks per step");
+
+    /// <summary>Every value carries the run and this process's rank (0 on one process), so a job's ranks stay apart.</summary>
+    internal static void Record(string run, StepResult r, double lr, double mfu, int rank = 0)
     {
         var runTag = new KeyValuePair<string, object?>("run", run);
-        Loss.Record(r.Loss, runTag, new("task", "all"));
-        foreach (var (task, loss) in r.TaskLoss) Loss.Record(loss, runTag, new("task", task));
-        Tokens.Add(r.Tokens, runTag);
-        StepDuration.Record(r.TotalSeconds, runTag);
-        GradNorm.Record(r.GradNorm, runTag);
-        LearningRate.Record(lr, runTag);
-        Mfu.Record(mfu, runTag);
+        var rankTag = new KeyValuePair<string, object?>("rank", rank);
+        Loss.Record(r.Loss, runTag, rankTag, new("task", "all"));
+        foreach (var (task, loss) in r.TaskLoss) Loss.Record(loss, runTag, rankTag, new("task", task));
+        Tokens.Add(r.Tokens, runTag, rankTag);
+        StepDuration.Record(r.TotalSeconds, runTag, rankTag);
+        GradNorm.Record(r.GradNorm, runTag, rankTag);
+        LearningRate.Record(lr, runTag, rankTag);
+        Mfu.Record(mfu, runTag, rankTag);
+        SyncDuration.Record(r.SyncSeconds, runTag, rankTag);
     }
 }
