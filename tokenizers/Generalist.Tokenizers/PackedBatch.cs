@@ -16,7 +16,7 @@ public sealed record PackedBatch(
     long[] LocalPositions,  // (B, L) 0..n-1 within a timestep's observation; action tokens share one index
     long[] TaskIds,         // (B, L) index into TaskNames of the task the target belongs to
     long[] PatchIndex,      // (B, L) -1, or the row in Patches of the patch at this position
-    float[] Patches,        // (NumPatches, Channels * PatchSize * PatchSize), normalized pixels
+    float[] Patches,        // (NumPatches, Channels * PatchSize * PatchSize), normalized pixels in (channel, row, column) order
     long[] PatchRows,       // (NumPatches) the patch's row within its image
     long[] PatchCols,       // (NumPatches) the patch's column within its image
     int NumPatches,
