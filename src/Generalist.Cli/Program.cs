@@ -19,5 +19,6 @@ var root = new RootCommand("Generalist: one transformer trained on many tasks, r
     ServeCommand.Create(),
     RunsCommand.Create(),
     CheckpointsCommand.Create(),
+    DemoCommand.Create(),
 };
 return await CliApp.InvokeAsync(root, args);

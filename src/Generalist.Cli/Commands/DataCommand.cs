@@ -52,6 +52,18 @@ public static class DataCommand
         return ExitCodes.Ok;
     }
 
+    /// <summary>The demo's data step: fetch and build its tasks with plain progress lines.</summary>
+    public static Task PrepareForDemoAsync(IReadOnlyList<string> names, int episodes, long seed, TextWriter log, CancellationToken ct) =>
+        Task.Run(() =>
+        {
+            var options = new DataOptions(PackageCache.DefaultRoot(), episodes, seed);
+            DataPreparer.Prepare(names, options, new SyncProgress(p =>
+            {
+                if (p.Total > 1 && p.Done != p.Total) return;
+                log.WriteLine(p.Total > 0 ? $"  [{p.Task}] {p.Message} {p.Done}/{p.Total}" : $"  [{p.Task}] {p.Message}");
+            }));
+        }, ct);
+
     private static IReadOnlyList<string> ParseTasks(string? value)
     {
         if (string.IsNullOrWhiteSpace(value)) return DataPreparer.DefaultTasks;

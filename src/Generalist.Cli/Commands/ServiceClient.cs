@@ -33,6 +33,9 @@ public sealed class ServiceClient : IDisposable
         }) : invoker;
     }
 
+    /// <summary>A client of a service at a known address (the demo's in-process service).</summary>
+    public static ServiceClient ForAddress(Uri server, string? apiKey = null) => new(server, apiKey);
+
     public Uri Server { get; }
     public CallInvoker Invoker { get; }
 
