@@ -126,11 +126,11 @@ public sealed class RXdrReader
             case RType.Environment:
             {
                 ReadInt(); // locked
-                var placeholder = new RObject(RType.Environment) { Items = new RObject[3], Name = "environment" };
-                _refs.Add(placeholder); // added before its contents: they may refer back to it
-                for (var i = 0; i < 3; i++) placeholder.Items![i] = ReadItem(); // enclosure, frame, hash table
-                placeholder.Attributes = ToPairs(ReadItem());
-                return placeholder;
+                var environment = new RObject(RType.Environment) { Items = new RObject[3], Name = "environment" };
+                _refs.Add(environment); // added before its contents: they may refer back to it
+                for (var i = 0; i < 3; i++) environment.Items![i] = ReadItem(); // enclosure, frame, hash table
+                environment.Attributes = ToPairs(ReadItem());
+                return environment;
             }
             case RType.PairList: case RType.Language: case RType.Closure: case RType.Promise: case RType.Dot:
                 return ReadPairList((RType)type, flags);
