@@ -92,26 +92,13 @@ public sealed class EvaluationManager(
             if (hub.HasSubscribers(name))
                 hub.Publish(name, new EvaluationEvent { Evaluation = name, Time = Mapping.Time(clock.GetUtcNow().ToUnixTimeMilliseconds()), Progress = new EvaluationProgressEvent { Task = p.Task, Done = p.Done, Total = p.Total } });
         });
-        JobState state;
-        string reason;
-        string? resultJson = null;
-        try
+        var (state, reason, resultJson) = await JobOutcome.RunAsync(async () =>
         {
             var request = new EvaluationRequest(layout.ToAbsolute(record.Checkpoint), record.Suite, record.Episodes, record.Seed);
             var result = await evaluator.EvaluateAsync(request, progress, ct);
             telemetry.RecordEvaluation(result);
-            resultJson = JsonSerializer.Serialize(result, StoredJson.Options);
-            (state, reason) = (JobState.Succeeded, "completed");
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            (state, reason) = (JobState.Interrupted, "the service stopped during the evaluation; create it again");
-        }
-        catch (Exception e)
-        {
-            (state, reason) = (JobState.Failed, e.Message);
-            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
-        }
+            return JsonSerializer.Serialize(result, StoredJson.Options);
+        }, "the service stopped during the evaluation; create it again", activity, ct);
         progress.Flush();
         var final = registry.SetEvaluationState(name, state, reason, resultJson);
         Log.EvaluationEnded(log, name, JobStates.ToText(state));

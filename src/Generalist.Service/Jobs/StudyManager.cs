@@ -69,26 +69,13 @@ public sealed class StudyManager(
                 if (hub.HasSubscribers(name))
                     hub.Publish(name, new StudyEvent { Study = name, Time = Mapping.Time(clock.GetUtcNow().ToUnixTimeMilliseconds()), Progress = new StudyProgressEvent { Stage = p.Stage, Done = p.Done, Total = p.Total, Message = p.Message ?? "" } });
             });
-        JobState state;
-        string reason;
-        string? resultJson = null;
-        try
+        var (state, reason, resultJson) = await JobOutcome.RunAsync(async () =>
         {
             var output = layout.ToAbsolute(record.OutputDirectory);
             Directory.CreateDirectory(output);
             var result = await runner.RunAsync(new StudyRequest(record.Kind, layout.ToAbsolute(record.ConfigPath), output), progress, ct);
-            resultJson = JsonSerializer.Serialize(new StoredStudyResult(layout.ToRelative(result.ReportPath), [.. result.Artifacts.Select(layout.ToRelative)]), StoredJson.Options);
-            (state, reason) = (JobState.Succeeded, "completed");
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            (state, reason) = (JobState.Interrupted, "the service stopped during the study; create a new study with the same config (the study runner keeps finished sub-runs)");
-        }
-        catch (Exception e)
-        {
-            (state, reason) = (JobState.Failed, e.Message);
-            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
-        }
+            return JsonSerializer.Serialize(new StoredStudyResult(layout.ToRelative(result.ReportPath), [.. result.Artifacts.Select(layout.ToRelative)]), StoredJson.Options);
+        }, "the service stopped during the study; create a new study with the same config (the study runner keeps finished sub-runs)", activity, ct);
         progress.Flush();
         var final = registry.SetStudyState(name, state, reason, resultJson);
         Log.StudyEnded(log, name, JobStates.ToText(state));
