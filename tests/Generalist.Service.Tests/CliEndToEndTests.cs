@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Generalist.Evaluation;
 using Generalist.Service.Api.V1;
 using Generalist.Service.Hosting;
@@ -104,13 +103,7 @@ public class CliEndToEndTests
         using var serve = Cli.Start("serve", "--data-root", root, "--port", "0", "--metrics-port", "0");
         try
         {
-            var line = "";
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (!line.StartsWith("generalist service listening", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
-                line = await serve.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException("serve exited: " + await serve.StandardError.ReadToEndAsync());
-            var m = Regex.Match(line, @"grpc=(\S+) metrics=(\S+)");
-            Assert.True(m.Success, line);
-            var (grpc, metrics) = (m.Groups[1].Value, m.Groups[2].Value);
+            var (grpc, metrics) = await Cli.WaitUntilListeningAsync(serve);
 
             var list = Cli.Run(null, "runs", "list", "--json", "--server", grpc);
             Assert.True(list.ExitCode == 0, list.Stderr);
@@ -143,42 +136,5 @@ public class CliEndToEndTests
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("Service:Port (--port): must be in [0, 65535] (got 70000)", r.Stderr);
         Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-    }
-}
-
-/// <summary>Runs the `generalist` CLI (generalist.dll beside the tests) in a child process.</summary>
-internal static class Cli
-{
-    public static Process Start(params string[] args) => Start(null, args);
-
-    public static Process Start(IDictionary<string, string?>? environment, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "generalist.dll"), .. args])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        psi.Environment["NO_COLOR"] = "1";
-        psi.Environment.Remove("GENERALIST_API_KEY");
-        psi.Environment.Remove("GENERALIST_SERVER");
-        foreach (var (k, v) in environment ?? new Dictionary<string, string?>())
-        {
-            if (v is null) psi.Environment.Remove(k);
-            else psi.Environment[k] = v;
-        }
-        return Process.Start(psi)!;
-    }
-
-    public static (int ExitCode, string Stdout, string Stderr) Run(IDictionary<string, string?>? environment, params string[] args)
-    {
-        using var p = Start(environment, args);
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(120_000))
-        {
-            p.Kill(true);
-            throw new TimeoutException($"generalist {string.Join(' ', args)} did not finish in 120 s");
-        }
-        return (p.ExitCode, stdout.Result, stderr.Result);
     }
 }

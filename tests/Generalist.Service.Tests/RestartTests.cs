@@ -1,50 +1,12 @@
 using Generalist.Service.Api.V1;
 using Generalist.Service.Hosting;
 using Generalist.Service.Registry;
-using Generalist.Training;
 using Microsoft.Extensions.Options;
 
 namespace Generalist.Service.Tests;
 
 public class RestartTests
 {
-    [Fact]
-    public async Task A_row_left_running_by_a_killed_service_becomes_interrupted_and_resumes_from_its_last_checkpoint()
-    {
-        // What kill -9 leaves behind: a registry row in `running` and the checkpoints written so far.
-        var root = Directory.CreateTempSubdirectory("generalist-killed-").FullName;
-        var config = new RunConfig { Name = "victim", Steps = 8, Checkpoint = new CheckpointConfig { Every = 2 } };
-        using (var registry = new RunRegistry(new DataLayout(root), TimeProvider.System))
-        {
-            registry.InsertRun("victim", config.ToJson(), 8);
-            registry.SetRunState("victim", JobState.Running, "started", started: true);
-            registry.UpdateRunProgress("victim", 5, 1.5, 100, 5 * 512);
-            registry.AddCheckpoint("victim", 4, "runs/victim/checkpoints/step-4");
-        }
-        var ckpt = Directory.CreateDirectory(Path.Combine(root, "runs/victim/checkpoints/step-4")).FullName;
-        File.WriteAllText(Path.Combine(ckpt, "trainer_state.json"), """{"step":4}""");
-        Directory.CreateDirectory(Path.Combine(root, "runs/victim/checkpoints/.tmp-step-6")); // a half-written one
-
-        var trainer = new FakeTrainer();
-        await using var svc = await TestService.StartAsync(dataRoot: root, trainer: trainer);
-        var run = await svc.Runs().GetRunAsync(new GetRunRequest { Name = "victim" });
-        Assert.Equal(JobState.Interrupted, run.State);
-        Assert.Contains("ResumeRun", run.FailureReason);
-        Assert.Equal(5, run.Step);
-        Assert.Equal("runs/victim/checkpoints/step-4", run.LastCheckpoint);
-        Assert.Empty(trainer.Calls); // nothing restarts by itself
-
-        await svc.Runs().ResumeRunAsync(new ResumeRunRequest { Name = "victim" });
-        var done = await svc.WaitForStateAsync("victim", JobState.Succeeded);
-        Assert.Equal(8, done.Step);
-        Assert.Equal(("victim", true, 4L), Assert.Single(trainer.Calls));
-        var history = svc.Service<RunRegistry>().StateHistory("runs", "victim").Select(s => s.State);
-        Assert.Equal([JobState.Queued, JobState.Running, JobState.Interrupted, JobState.Queued, JobState.Running, JobState.Succeeded], history);
-        var steps = (await svc.Checkpoints().ListCheckpointsAsync(new ListCheckpointsRequest { Run = "victim" })).Checkpoints.Select(c => c.Step);
-        Assert.Equal([4L, 6, 8], steps);
-        TestService.TryDelete(root);
-    }
-
     [Fact]
     public async Task A_clean_stop_interrupts_the_running_run_at_a_checkpoint_and_keeps_queued_ones()
     {

@@ -84,7 +84,8 @@ public static class TrainCommand
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 
-        var trainer = new Trainer(new TrainerOptions { Log = m => Console.Error.WriteLine(m) });
+        // Faults: none unless the crash-test hook's environment variables are set (CheckpointPauseHook).
+        var trainer = new Trainer(new TrainerOptions { Log = m => Console.Error.WriteLine(m), Faults = CheckpointPauseHook.FromEnvironment() });
         var interactive = !json && !Console.IsErrorRedirected && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         if (!interactive)
         {

@@ -16,7 +16,8 @@ public static class ProductionWorkers
 {
     public static IServiceCollection AddGeneralistWorkers(this IServiceCollection services)
     {
-        services.TryAddSingleton<ITrainer>(_ => new Trainer());
+        // No faults unless the crash-test hook's environment variables are set (CheckpointPauseHook).
+        services.TryAddSingleton<ITrainer>(_ => new Trainer(new TrainerOptions { Faults = CheckpointPauseHook.FromEnvironment() }));
         // The trainer records generalist.train.* in its own `Generalist.Training` meter.
         services.TryAddSingleton(new TrainingTelemetryOptions(RecordFromEvents: false));
 

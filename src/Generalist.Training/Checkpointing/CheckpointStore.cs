@@ -30,7 +30,12 @@ public sealed class CheckpointStore(CheckpointOptions options, Action<string>? l
 
     public string Directory => options.Directory;
 
-    /// <summary>Hook called after each file is written and before the rename (fault-injection tests throw here).</summary>
+    /// <summary>
+    /// Hook called at each phase of a write (fault-injection tests throw or stop the process here):
+    /// "model-data-written" (model bytes in its temporary file, not yet flushed), "model-written",
+    /// "optimizer-written", "state-written" (every file complete, directory not yet renamed) and
+    /// "renamed" (the new checkpoint is in place, old ones not yet pruned).
+    /// </summary>
     public Action<string>? PhaseHook { get; init; }
 
     /// <summary>Deletes temporary directories left by an interrupted write. Returns how many.</summary>
@@ -74,7 +79,8 @@ public sealed class CheckpointStore(CheckpointOptions options, Action<string>? l
         System.IO.Directory.CreateDirectory(temp);
 
         var meta = new Dictionary<string, string> { ["format"] = modelMetadataFormat, ["step"] = state.Step.ToString(CultureInfo.InvariantCulture) };
-        var modelSum = SafetensorsWriter.Write(System.IO.Path.Combine(temp, ModelFile), model, meta);
+        var modelSum = SafetensorsWriter.Write(System.IO.Path.Combine(temp, ModelFile), model, meta,
+            PhaseHook is { } hook ? () => hook("model-data-written") : null);
         PhaseHook?.Invoke("model-written");
         var optimizerSum = SafetensorsWriter.Write(System.IO.Path.Combine(temp, OptimizerFile), optimizer,
             new Dictionary<string, string> { ["optimizer_steps"] = state.OptimizerSteps.ToString(CultureInfo.InvariantCulture) });

@@ -13,10 +13,13 @@ public sealed record FaultInjection
     /// <summary>Steps whose loss (and gradients) are multiplied by <see cref="SpikeFactor"/>.</summary>
     public IReadOnlySet<long> SpikeAtSteps { get; init; } = new HashSet<long>();
     public double SpikeFactor { get; init; } = 100.0;
-    /// <summary>Called at each checkpoint-writing phase ("model-written", "optimizer-written", "state-written", "renamed").</summary>
+    /// <summary>Called at each checkpoint-writing phase (<see cref="CheckpointPhases"/>) with the step being saved.</summary>
     public Action<long, string>? CheckpointPhase { get; init; }
 
     public static FaultInjection None { get; } = new();
+
+    /// <summary>The phases of a checkpoint write, in order (see CheckpointStore.PhaseHook).</summary>
+    public static IReadOnlyList<string> CheckpointPhases { get; } = ["model-data-written", "model-written", "optimizer-written", "state-written", "renamed"];
 
     internal double LossMultiplier(long step) =>
         NanAtSteps.Contains(step) ? double.NaN : SpikeAtSteps.Contains(step) ? SpikeFactor : 1.0;

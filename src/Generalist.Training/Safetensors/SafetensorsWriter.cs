@@ -18,10 +18,12 @@ public static class SafetensorsWriter
     /// <summary>
     /// Writes <paramref name="tensors"/> (in order) to <paramref name="path"/> through a temporary file
     /// renamed into place, so a crash never leaves a half-written file under the final name.
-    /// Returns the SHA-256 (hex) of the data section.
+    /// Returns the SHA-256 (hex) of the data section. <paramref name="beforeFlush"/> runs once every
+    /// byte is in the temporary file but before it is flushed to disk and renamed (reliability tests
+    /// stop the process there).
     /// </summary>
     public static string Write(string path, IReadOnlyList<(string Name, Tensor Tensor)> tensors,
-        IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, string>? metadata = null, Action? beforeFlush = null)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors writing assumes a little-endian host");
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -50,6 +52,7 @@ public static class SafetensorsWriter
                 file.Write(length);
                 file.Write(header);
                 foreach (var h in hosts) file.Write(h.bytes);
+                beforeFlush?.Invoke();
                 file.Flush(flushToDisk: true);
             }
             File.Move(tmp, path, overwrite: true);

@@ -72,7 +72,9 @@ public sealed unsafe class ShardReader : IEpisodeSource, IDisposable
             for (var i = 0; i < Count; i++)
             {
                 var (offset, length, _) = Entry(i);
-                if (offset < previousEnd || length > indexOffset - offset || length > int.MaxValue)
+                // offset > indexOffset first: without it indexOffset - offset wraps around and an entry
+                // pointing past the end of the file passes, and Get would read outside the map.
+                if (offset < previousEnd || offset > indexOffset || length > indexOffset - offset || length > int.MaxValue)
                     throw Corrupt(_indexOffset + (long)i * ShardFormat.IndexEntrySize, $"index entry {i} (offset {offset}, length {length}) lies outside the records [{previousEnd}, {indexOffset})");
                 previousEnd = offset + length;
             }
