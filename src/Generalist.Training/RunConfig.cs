@@ -131,6 +131,8 @@ public sealed record RunConfig
         WriteIndented = true,
         AllowTrailingCommas = false,
         ReadCommentHandling = JsonCommentHandling.Skip,
+        // {"steps": 5, "steps": 6} is a mistake to report, not a choice to make silently.
+        AllowDuplicateProperties = false,
     };
 
     /// <summary>Parses and validates; throws <see cref="ConfigException"/> naming the field.</summary>
@@ -145,6 +147,11 @@ public sealed record RunConfig
         {
             var where = e.Path is { Length: > 0 } p ? $" at {p}" : "";
             throw new ConfigException(e.Path?.TrimStart('$', '.') ?? "", $"{source}: invalid JSON{where}: {e.Message.Split(" Path:")[0]}");
+        }
+        catch (ArgumentException e)
+        {
+            // A string holding a lone UTF-16 surrogate cannot be transcoded to UTF-8 JSON text.
+            throw new ConfigException("", $"{source}: invalid JSON: {e.Message}");
         }
         if (config is null) throw new ConfigException("", $"{source}: empty config");
         var errors = config.Validate();
@@ -169,6 +176,7 @@ public sealed record RunConfig
         if (!RunNames.IsValid(Name)) e.Add(new("name", RunNames.Rule));
         if (string.IsNullOrWhiteSpace(Preset)) e.Add(new("preset", "must name a model preset"));
         if (Tasks is null || Tasks.Count == 0) e.Add(new("tasks", "must list at least one task"));
+        else if (Tasks.Any(t => t is null)) e.Add(new($"tasks[{Tasks.ToList().FindIndex(t => t is null)}]", "must be an object {\"name\": ..., \"weight\": ...}, not null"));
         else
         {
             for (var i = 0; i < Tasks.Count; i++)
@@ -188,6 +196,13 @@ public sealed record RunConfig
         Range(e, "threads", Threads, 0, 1024);
         Range(e, "episodes_per_task", EpisodesPerTask, 1, 1_000_000);
         if (!(PromptProbability >= 0 && PromptProbability <= 1)) e.Add(new("prompt_probability", "must be in [0, 1]"));
+        // A section written as null would reach the trainer as null: refuse it here (omit it for the defaults).
+        foreach (var (field, section) in new (string, object?)[]
+                 {
+                     ("optimizer", Optimizer), ("checkpoint", Checkpoint), ("held_out", HeldOut), ("non_finite", NonFinite),
+                     ("spike", Spike), ("distributed", Distributed),
+                 })
+            if (section is null) e.Add(new(field, "must be an object, not null (leave it out for the defaults)"));
         var o = Optimizer ?? new();
         if (!(o.LearningRate > 0 && o.LearningRate <= 1)) e.Add(new("optimizer.learning_rate", "must be in (0, 1]"));
         if (!(o.MinLrRatio >= 0 && o.MinLrRatio <= 1)) e.Add(new("optimizer.min_lr_ratio", "must be in [0, 1]"));

@@ -55,13 +55,24 @@ internal sealed partial class FuzzTally(string what, int seed)
         figures.Add($"{what} fuzz: slowest case", MaxCaseTime.TotalMilliseconds, "ms");
     }
 
-    /// <summary>An error message with its file path, numbers and quoted names taken out, so alike errors count together.</summary>
+    /// <summary>
+    /// An error message reduced to its kind: the file path, numbers, quoted names and bracketed lists
+    /// taken out, and cut at the first detail (parenthesis, semicolon or colon), so alike errors count together.
+    /// </summary>
     public static string Normalize(string message, string? path = null)
     {
         if (path is not null && message.StartsWith(path, StringComparison.Ordinal)) message = message[path.Length..].TrimStart(':', ' ');
         message = QuotedOrNumber().Replace(message, "#");
-        return message.Length > 70 ? message[..70] : message;
+        message = Bracketed().Replace(message, "[#]");
+        if (message.StartsWith("tensor #: ", StringComparison.Ordinal)) message = message["tensor #: ".Length..];
+        var cut = message.IndexOfAny(['(', ';', ':']);
+        if (cut > 0) message = message[..cut];
+        message = message.Trim().TrimEnd('.', ',');
+        return message.Length > 60 ? message[..60] : message;
     }
+
+    [GeneratedRegex(@"\[[^\]]*\]")]
+    private static partial Regex Bracketed();
 
     [GeneratedRegex(@"'[^']*'|""[^""]*""|-?\d+(\.\d+)?(E[+-]?\d+)?|\$[\w.\[\]#]*")]
     private static partial Regex QuotedOrNumber();

@@ -102,14 +102,18 @@ public partial class Scenario06MalformedInput
         Assert.Equal(config.ToJson(), RunConfig.Parse(config.ToJson()).ToJson());
     }
 
+    /// <summary>Rejections grouped by what was wrong: the JSON text, a value's type, an unknown or repeated field, or a value out of range.</summary>
     private static string Kind(ConfigException e)
     {
-        if (e.Message.Contains("invalid JSON", StringComparison.Ordinal))
-        {
-            var reason = e.Message[(e.Message.IndexOf(": ", e.Message.IndexOf("invalid JSON", StringComparison.Ordinal), StringComparison.Ordinal) + 2)..];
-            return "invalid JSON: " + FuzzTally.Normalize(reason);
-        }
-        return "invalid field: " + FuzzTally.Normalize(e.Field);
+        var m = e.Message;
+        if (m.Contains("could not be mapped", StringComparison.Ordinal)) return "unknown field";
+        if (m.Contains("Duplicate property", StringComparison.Ordinal)) return "duplicate field";
+        if (m.Contains("maximum configured depth", StringComparison.Ordinal)) return "nesting deeper than 64";
+        if (m.Contains("could not be converted", StringComparison.Ordinal)) return "wrong JSON type or number out of range for the field";
+        if (m.Contains("transcode", StringComparison.Ordinal)) return "text that is not valid UTF-16";
+        if (m.Contains("invalid JSON", StringComparison.Ordinal)) return "JSON syntax";
+        var section = e.Field.Split('.', '[')[0];
+        return $"invalid value, {section}{(e.Field.Length > section.Length ? ".*" : "")}";
     }
 
     private static byte[] MutateBytes(byte[] good, Random rng)

@@ -162,11 +162,15 @@ public sealed class SafetensorsFile
             throw SafetensorsError.At(path, $"tensor '{name}': unknown dtype '{dtype}' (allowed: {SafetensorsDType.Allowed})");
         if (offsets[1] < offsets[0]) throw SafetensorsError.At(path, $"tensor '{name}': data_offsets end {offsets[1]} is before begin {offsets[0]}");
         // Overflow-safe product: a huge shape in a tiny file must fail here, not in an allocation.
+        // The extent (zero dimensions counted as 1) must fit as well: libtorch computes strides from
+        // it even for an empty tensor, and [0, 2^40, 2^40] would overflow them.
         Int128 bytes = elementSize;
+        Int128 extent = elementSize;
         foreach (var d in shape)
         {
             bytes *= d;
-            if (bytes > long.MaxValue) throw SafetensorsError.At(path, $"tensor '{name}': shape [{string.Join(", ", shape)}] is too large");
+            extent *= Math.Max(d, 1);
+            if (extent > long.MaxValue) throw SafetensorsError.At(path, $"tensor '{name}': shape [{string.Join(", ", shape)}] is too large");
         }
         if (bytes != offsets[1] - offsets[0])
             throw SafetensorsError.At(path, $"tensor '{name}': shape [{string.Join(", ", shape)}] of {dtype} needs {bytes} bytes but data_offsets span {offsets[1] - offsets[0]}");
