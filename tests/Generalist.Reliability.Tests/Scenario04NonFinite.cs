@@ -2,11 +2,12 @@ using Generalist.Training;
 using Generalist.Training.Checkpointing;
 using Generalist.Training.Loop;
 using Generalist.Training.Tests;
+using Xunit.Abstractions;
 
 namespace Generalist.Reliability.Tests;
 
 /// <summary>Issue 10, scenario 4: an injected non-finite loss or gradient applies no update, is counted and reported; the skip-or-halt policy is configurable.</summary>
-public class Scenario04NonFinite
+public class Scenario04NonFinite(ITestOutputHelper output)
 {
     [Fact]
     public void Injected_non_finite_loss_skips_the_update_and_is_counted()
@@ -19,6 +20,9 @@ public class Scenario04NonFinite
         var state = CheckpointStore.Validate(new CheckpointInfo(10, Path.Combine(dir.Path, "checkpoints", "step-10"))).State;
         Assert.Equal(2, state.NonFiniteSteps);
         Assert.Equal(8, state.OptimizerSteps);
+        var figures = new Figures(output, "4");
+        figures.Add("non-finite steps injected / counted in trainer_state.json", state.NonFiniteSteps, "steps", "NaN at steps 3 and 7 of 10");
+        figures.Add("optimizer updates applied", state.OptimizerSteps, "updates", "of 10 steps");
 
         // The skipped step left weights and moments untouched: the step after it sees the same
         // model as a run whose data had no such step would... checked directly: step 4's loss

@@ -2,11 +2,12 @@ using Generalist.Training;
 using Generalist.Training.Checkpointing;
 using Generalist.Training.Loop;
 using Generalist.Training.Tests;
+using Xunit.Abstractions;
 
 namespace Generalist.Reliability.Tests;
 
 /// <summary>Issue 10, scenario 5: an injected 20x+ loss spike rolls back to an earlier checkpoint and skips the following batches, with the data cursor exactly placed.</summary>
-public class Scenario05LossSpike
+public class Scenario05LossSpike(ITestOutputHelper output)
 {
     [Fact]
     public void A_loss_spike_rolls_back_and_skips_the_window_with_the_cursor_exactly_placed()
@@ -33,6 +34,11 @@ public class Scenario05LossSpike
         var final = CheckpointStore.Validate(new CheckpointInfo(20, Path.Combine(dir.Path, "checkpoints", "step-20"))).State;
         Assert.Equal(1, final.Rollbacks);
         Assert.Equal(40 + 6 + 6, final.DataCursor.GetProperty("next_batch").GetInt64()); // 20 steps x 2 + replayed 3 steps x 2 + skipped 3 x 2
+        var figures = new Figures(output, "5");
+        var note = log.Single(l => l.Contains("loss spike"));
+        var detectedAt = long.Parse(System.Text.RegularExpressions.Regex.Match(note, @"loss spike at step (\d+)").Groups[1].Value);
+        figures.Add("steps from the injected spike (step 13) to its detection", detectedAt - 13, "steps", note);
+        figures.Add("micro-batches skipped after the rollback", data.Served[26] - 26, "batches", "steps 11-13 replayed on new data (6) + skip_steps 3 x grad_accum 2 (6)");
     }
 
     [Fact]
