@@ -108,6 +108,20 @@ public class Scenario01KillInsideCheckpointWrite(ITestOutputHelper output)
         Assert.Equal(reference, lines.Select(l => l.Loss)); // bit-exact: the kill changed nothing
     }
 
+    [Fact]
+    public void The_pause_hook_is_off_unless_both_variables_are_set_and_refuses_malformed_values_naming_the_variable()
+    {
+        Assert.Same(FaultInjection.None, CheckpointPauseHook.Parse(null, null));
+        Assert.Same(FaultInjection.None, CheckpointPauseHook.Parse("", ""));
+        foreach (var (phase, marker) in new[] { ("renamed@8", (string?)null), (null, "/tmp/m"), ("renamed", "/tmp/m"), ("nowhere@3", "/tmp/m"), ("renamed@-1", "/tmp/m"), ("renamed@x", "/tmp/m") })
+        {
+            var e = Assert.Throws<ConfigException>(() => CheckpointPauseHook.Parse(phase, marker));
+            Assert.Equal(CheckpointPauseHook.PhaseVariable, e.Field);
+            Assert.Contains(CheckpointPauseHook.PhaseVariable, e.Message);
+        }
+        Assert.NotNull(CheckpointPauseHook.Parse("model-data-written@0", "/tmp/m").CheckpointPhase);
+    }
+
     /// <summary>A small real run: the tiny preset on in-context regression, one thread, checkpoints every 4 steps.</summary>
     private static (string Config, string Run) WriteConfig(TempDir dir)
     {
