@@ -74,6 +74,6 @@ internal sealed partial class FuzzTally(string what, int seed)
     [GeneratedRegex(@"\[[^\]]*\]")]
     private static partial Regex Bracketed();
 
-    [GeneratedRegex(@"'[^']*'|""[^""]*""|0x[0-9A-Fa-f]+|(?<![A-WYZa-wyz-])-?\d+(\.\d+)?(E[+-]?\d+)?|\$[\w.\[\]#]*")]
+    [GeneratedRegex(@"'[^']*'|""[^""]*""|0x[0-9A-Fa-f]+|(?<![A-WYZa-wyz0-9-])-?\d+(\.\d+)?(E[+-]?\d+)?|\$[\w.\[\]#]*")]
     private static partial Regex QuotedOrNumber();
 }
