@@ -108,7 +108,7 @@ internal sealed partial class RunSession : IDisposable
         {
             var factory = options.Data ?? DefaultData.Factory();
             var data = factory.Create(config, modelConfig, options.Log);
-            if (distributed.WorldSize > 1) data = data with { Train = new ShardedBatchSource(data.Train, distributed.Shard) };
+            if (distributed.WorldSize > 1) data = data with { Train = new ShardedBatchSource(data.Train, distributed.Shard, config.BatchSize) };
             return new RunSession(config, runDirectory, options, progress, model, data, device, distributed, ownsDistributed);
         }
         catch
@@ -144,7 +144,33 @@ internal sealed partial class RunSession : IDisposable
         return config.ContextLength > 0 ? (shape with { ContextLength = config.ContextLength }).Validate() : shape;
     }
 
+    /// <summary>
+    /// Runs the loop; under a launcher every rank also records how it is doing and how it ended in
+    /// its heartbeat file (&lt;run&gt;/distributed/heartbeat/rank-N.json), which the service shows per rank.
+    /// </summary>
     public TrainingResult Run(bool resume, CancellationToken ct)
+    {
+        var watchdog = _distributed.Watchdog;
+        watchdog?.SetState(Heartbeat.Training);
+        try
+        {
+            var result = RunLoop(resume, ct);
+            watchdog?.SetState(result.Outcome switch
+            {
+                TrainingOutcome.Completed => Heartbeat.Completed,
+                TrainingOutcome.Cancelled => Heartbeat.Cancelled,
+                _ => Heartbeat.Failed,
+            }, result.FailureReason ?? "");
+            return result;
+        }
+        catch (Exception e)
+        {
+            watchdog?.SetState(Heartbeat.Failed, e.Message);
+            throw;
+        }
+    }
+
+    private TrainingResult RunLoop(bool resume, CancellationToken ct)
     {
         if (_distributed.IsRoot) _store.CleanTemporaries();
         Start(resume);
@@ -165,6 +191,7 @@ internal sealed partial class RunSession : IDisposable
                 return new TrainingResult(TrainingOutcome.Cancelled, _step, path, null);
             }
             _step++;
+            if (_distributed.Watchdog is { } watchdog) watchdog.Step = _step;
             var lr = _schedule.At(_step);
             var result = _executor.Run(_data.Train, lr, InjectedMultiplier(_step));
             // Tokens of the whole job (every rank trains on as many): the same count whatever the

@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using Generalist.Distributed;
+using Generalist.Service.Hosting;
+using Generalist.Training;
+using Generalist.Training.Checkpointing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Generalist.Service.Jobs;
+
+/// <summary>
+/// Runs a training run as a distributed job: the launcher (Service:Launcher, or the run's own
+/// distributed.launcher where Service:AllowRunLauncher permits) starts distributed.ranks copies of
+/// `generalist train --config &lt;run&gt;/run.json --out &lt;run&gt;` as child processes. The service
+/// follows rank 0's metrics.jsonl and checkpoints (<see cref="RunFollower"/>) and every rank's
+/// status file (&lt;run&gt;/distributed/heartbeat/rank-N.json). Cancelling sends SIGTERM to the
+/// launcher, which passes it to the ranks: they agree on a step, checkpoint and exit. The launcher's
+/// output goes to &lt;run&gt;/launcher.log. Same contract as <see cref="ITrainer"/>.
+/// </summary>
+public sealed partial class LaunchedTrainer(IOptions<ServiceOptions> options, ILogger<LaunchedTrainer> log)
+{
+    public const string ConfigFile = "run.json";
+    public const string LogFile = "launcher.log";
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
+    private const int SigTerm = 15;
+
+    /// <summary>The launcher template a run uses; throws a ConfigException naming the field when it may not or cannot be used.</summary>
+    public string TemplateFor(RunConfig config)
+    {
+        var own = config.Distributed.Launcher;
+        if (own is not null && !options.Value.AllowRunLauncher)
+            throw new ConfigException("distributed.launcher",
+                "distributed.launcher: this service does not accept a launcher per run (it would run a program of the client's choice); " +
+                "leave it out to use the service's launcher, or start the service with Service:AllowRunLauncher=true");
+        var template = own ?? options.Value.Launcher;
+        var problems = MpiLauncher.Problems(template);
+        if (problems.Count > 0) throw new ConfigException("distributed.launcher", $"distributed.launcher: {string.Join("; ", problems)}");
+        return template;
+    }
+
+    /// <summary>The argument vector that starts the run's ranks.</summary>
+    public IReadOnlyList<string> Command(RunConfig config, string runDirectory, bool resume)
+    {
+        var program = TrainProgram();
+        var train = program.Concat(["train", "--config", Path.Combine(runDirectory, ConfigFile), "--out", runDirectory]).ToList();
+        if (resume) train.Add("--resume");
+        return MpiLauncher.Render(TemplateFor(config), config.Distributed.Ranks, train);
+    }
+
+    private List<string> TrainProgram()
+    {
+        var configured = MpiLauncher.Split(options.Value.TrainProgram ?? "");
+        if (configured.Count > 0) return configured;
+        // This program: its apphost, or dotnet plus the entry assembly (`dotnet generalist.dll serve`).
+        var path = Environment.ProcessPath ?? "dotnet";
+        return Path.GetFileNameWithoutExtension(path) == "dotnet" ? [path, Assembly.GetEntryAssembly()!.Location] : [path];
+    }
+
+    public async Task<TrainingResult> RunAsync(RunConfig config, string runDirectory, bool resume, IProgress<TrainingEvent> progress, CancellationToken ct)
+    {
+        Directory.CreateDirectory(runDirectory);
+        var argv = Command(config, runDirectory, resume);
+        WriteConfig(config, runDirectory);
+        // Status files of an earlier attempt (perhaps with more ranks) would read as this job's.
+        var heartbeats = Heartbeat.DirectoryOf(runDirectory);
+        if (Directory.Exists(heartbeats))
+            foreach (var f in Directory.GetFiles(heartbeats, "rank-*.json")) File.Delete(f);
+
+        var store = new CheckpointStore(new CheckpointOptions(Path.Combine(runDirectory, "checkpoints"), int.MaxValue));
+        var follower = new RunFollower(runDirectory, config.Steps, progress, resume ? store.List().LastOrDefault()?.Step ?? 0 : 0);
+        var grace = TimeSpan.FromSeconds(options.Value.ShutdownGraceSeconds);
+        var start = new ProcessStartInfo(argv[0]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var a in argv.Skip(1)) start.ArgumentList.Add(a);
+        start.Environment["TERM"] = "dumb";
+        // mpirun answers SIGTERM by passing it on to the ranks and kills them after this many
+        // seconds (default 1): the ranks need up to a step and a checkpoint to stop cleanly.
+        if (MpiLauncher.IsOpenMpi(argv[0])) start.Environment["OMPI_MCA_odls_base_sigkill_timeout"] = ((int)grace.TotalSeconds).ToString();
+
+        using var output = new LauncherOutput(Path.Combine(runDirectory, LogFile), string.Join(' ', argv));
+        using var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => output.Line(e.Data);
+        process.ErrorDataReceived += (_, e) => output.Line(e.Data);
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"could not start the launcher '{argv[0]}' ({e.Message}); install Open MPI (apt-get install openmpi-bin) or set Service:Launcher");
+        }
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        Telemetry.Log.Launched(log, Path.GetFileName(runDirectory), config.Distributed.Ranks, string.Join(' ', argv), process.Id);
+
+        DateTime? signalled = null;
+        var exited = process.WaitForExitAsync(CancellationToken.None);
+        while (!exited.IsCompleted)
+        {
+            await Task.WhenAny(exited, Task.Delay(PollInterval, CancellationToken.None));
+            follower.Poll();
+            if (ct.IsCancellationRequested && signalled is null && !process.HasExited)
+            {
+                signalled = DateTime.UtcNow;
+                output.Line($"[service] cancel: SIGTERM to the launcher (pid {process.Id})");
+                if (Kill(process.Id, SigTerm) != 0) output.Line($"[service] SIGTERM failed (errno {Marshal.GetLastPInvokeError()})");
+            }
+            else if (signalled is { } since && DateTime.UtcNow - since > grace + TimeSpan.FromSeconds(10) && !process.HasExited)
+            {
+                output.Line($"[service] the job did not stop within {grace.TotalSeconds:F0} s of SIGTERM; killing it");
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        await exited;
+        process.WaitForExit(); // drains the redirected output
+        follower.Poll();
+        return Outcome(process.ExitCode, signalled is not null, config, runDirectory, store, follower, output);
+    }
+
+    private static void WriteConfig(RunConfig config, string runDirectory)
+    {
+        var path = Path.Combine(runDirectory, ConfigFile);
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, config.ToJson());
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>How the job ended, from the ranks' own status files first and the launcher's exit code and output second.</summary>
+    internal static TrainingResult Outcome(int exitCode, bool signalled, RunConfig config, string runDirectory, CheckpointStore store,
+        RunFollower follower, LauncherOutput output)
+    {
+        var beats = Heartbeat.ReadAll(Heartbeat.DirectoryOf(runDirectory));
+        var last = store.List().LastOrDefault()?.Path;
+        var root = beats.FirstOrDefault(b => b.Rank == 0);
+        var step = Math.Max(follower.LastStep, root?.Step ?? 0);
+        var failed = beats.Where(b => b.State == Heartbeat.Failed).ToList();
+        if (exitCode == 0 && failed.Count == 0 && root is { State: Heartbeat.Completed })
+            return new TrainingResult(TrainingOutcome.Completed, step, last, null);
+        // After SIGTERM mpirun may exit non-zero even though every rank stopped cleanly.
+        if (failed.Count == 0 && (root?.State == Heartbeat.Cancelled || (signalled && exitCode == 0)))
+            return new TrainingResult(TrainingOutcome.Cancelled, step, last, null);
+        return new TrainingResult(TrainingOutcome.Failed, step, last, FailureReason(exitCode, config.Distributed.Ranks, beats, runDirectory, output));
+    }
+
+    /// <summary>One paragraph naming each rank that failed or stopped short, and the launcher's own words about it.</summary>
+    internal static string FailureReason(int exitCode, int ranks, IReadOnlyList<Heartbeat> beats, string runDirectory, LauncherOutput output)
+    {
+        var parts = new List<string>();
+        for (var r = 0; r < ranks; r++)
+        {
+            var beat = beats.FirstOrDefault(b => b.Rank == r);
+            if (beat is null)
+            {
+                parts.Add($"rank {r} never reported (no status file; it did not start or died before joining the job)");
+                continue;
+            }
+            var who = $"rank {r} (pid {beat.Pid} on {beat.Host})";
+            if (beat.State == Heartbeat.Failed) parts.Add($"{who} failed at step {beat.Step}: {beat.Detail}");
+            else if (!beat.HasEnded)
+                parts.Add($"{who} stopped at step {beat.Step} without finishing (state {beat.State}{(beat.InCollective ? $", inside collective '{beat.Operation}'" : "")})");
+        }
+        var said = output.Tail.Where(l => l.Contains("rank", StringComparison.OrdinalIgnoreCase) || l.Contains("watchdog", StringComparison.OrdinalIgnoreCase)
+            || l.StartsWith("error", StringComparison.OrdinalIgnoreCase)).TakeLast(3).ToList();
+        var text = $"the launcher exited with code {exitCode}";
+        if (parts.Count > 0) text += ": " + string.Join("; ", parts);
+        if (said.Count > 0) text += ". Launcher output: " + string.Join(" | ", said);
+        return text + $". Full output: {Path.Combine(runDirectory, LogFile)}";
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    /// <summary>The launcher's stdout and stderr, appended to launcher.log, the last lines kept for the failure reason.</summary>
+    internal sealed class LauncherOutput : IDisposable
+    {
+        private const int Keep = 40;
+        private readonly StreamWriter _writer;
+        private readonly Queue<string> _tail = new();
+        private readonly Lock _gate = new();
+
+        public LauncherOutput(string path, string commandLine)
+        {
+            _writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
+            _writer.WriteLine($"[service] {DateTime.UtcNow:O} launching: {commandLine}");
+        }
+
+        public IReadOnlyList<string> Tail
+        {
+            get { lock (_gate) return _tail.ToList(); }
+        }
+
+        public void Line(string? line)
+        {
+            if (line is null) return;
+            lock (_gate)
+            {
+                _writer.WriteLine(line);
+                _tail.Enqueue(line);
+                while (_tail.Count > Keep) _tail.Dequeue();
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (_gate) _writer.Dispose();
+        }
+    }
+}
