@@ -117,17 +117,22 @@ public class LaunchedRunTests
     {
         var beats = new[]
         {
-            new Heartbeat("j", 0, 100, "node1", 40, true, "all_reduce", 12, 0, Heartbeat.Training),
-            new Heartbeat("j", 1, 101, "node2", 39, false, "all_reduce", 12, 0, Heartbeat.Failed, "non-finite loss"),
+            new Heartbeat("j", 0, 100, "node1", 40, true, "all_reduce", 12, 50_000, Heartbeat.Training),
+            new Heartbeat("j", 1, 101, "node2", 39, false, "all_reduce", 12, 50_000, Heartbeat.Failed, "non-finite loss"),
+            new Heartbeat("j", 3, 103, "node2", 38, false, "", 11, 20_000, Heartbeat.Training),
         };
         using var output = new LaunchedTrainer.LauncherOutput(Path.GetTempFileName(), "mpirun ...");
         output.Line("step 12/40 loss 2.0");
         output.Line("mpirun noticed that process rank 1 with PID 101 on node node2 exited on signal 9 (Killed).");
-        var reason = LaunchedTrainer.FailureReason(137, 3, beats, "/runs/x", output);
+        var reason = LaunchedTrainer.FailureReason(137, 4, beats, "/runs/x", output, endedUnixMs: 51_000);
         Assert.Contains("exited with code 137", reason);
         Assert.Contains("rank 0 (pid 100 on node1) stopped at step 12 without finishing (state training, inside collective 'all_reduce')", reason);
         Assert.Contains("rank 1 (pid 101 on node2) failed at step 12: non-finite loss", reason);
         Assert.Contains("rank 2 never reported", reason);
+        // Rank 3's status went quiet 30 s before rank 0's: it is the one that died; it is named first.
+        Assert.Contains("rank 3 (pid 103 on node2) stopped at step 11 without finishing (state training); it went silent first, 31.0 s before the job ended", reason);
+        Assert.DoesNotContain("rank 0 (pid 100 on node1) stopped at step 12 without finishing (state training, inside collective 'all_reduce'); it went silent", reason);
+        Assert.True(reason.IndexOf("rank 3", StringComparison.Ordinal) < reason.IndexOf("rank 0", StringComparison.Ordinal));
         Assert.Contains("process rank 1 with PID 101", reason);
         Assert.DoesNotContain("loss 2.0", reason);
         Assert.Contains("/runs/x/launcher.log", reason);

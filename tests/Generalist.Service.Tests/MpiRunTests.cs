@@ -117,6 +117,9 @@ public class MpiRunTests
         var failed = await WaitFor(service, "dp-kill", r => r.State is JobState.Failed or JobState.Succeeded or JobState.Cancelled);
         Assert.Equal(JobState.Failed, failed.State);
         Assert.Contains($"rank 1 (pid {victim.Pid} on {victim.Host}) stopped at step", failed.FailureReason);
+        Assert.Contains("it went silent first", failed.FailureReason);
+        Assert.StartsWith("the launcher exited with code", failed.FailureReason);
+        Assert.True(failed.FailureReason.IndexOf("rank 1", StringComparison.Ordinal) < failed.FailureReason.IndexOf("rank 0", StringComparison.Ordinal), failed.FailureReason);
         Assert.Contains("launcher.log", failed.FailureReason);
     }
 }

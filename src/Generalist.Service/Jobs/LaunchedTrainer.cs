@@ -116,7 +116,8 @@ public sealed partial class LaunchedTrainer(IOptions<ServiceOptions> options, IL
         await exited;
         process.WaitForExit(); // drains the redirected output
         follower.Poll();
-        return Outcome(process.ExitCode, signalled is not null, config, runDirectory, store, follower, output);
+        var ended = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        return Outcome(process.ExitCode, signalled is not null, config, runDirectory, store, follower, output, ended);
     }
 
     private static void WriteConfig(RunConfig config, string runDirectory)
@@ -129,7 +130,7 @@ public sealed partial class LaunchedTrainer(IOptions<ServiceOptions> options, IL
 
     /// <summary>How the job ended, from the ranks' own status files first and the launcher's exit code and output second.</summary>
     internal static TrainingResult Outcome(int exitCode, bool signalled, RunConfig config, string runDirectory, CheckpointStore store,
-        RunFollower follower, LauncherOutput output)
+        RunFollower follower, LauncherOutput output, long endedUnixMs)
     {
         var beats = Heartbeat.ReadAll(Heartbeat.DirectoryOf(runDirectory));
         var last = store.List().LastOrDefault()?.Path;
@@ -141,13 +142,20 @@ public sealed partial class LaunchedTrainer(IOptions<ServiceOptions> options, IL
         // After SIGTERM mpirun may exit non-zero even though every rank stopped cleanly.
         if (failed.Count == 0 && (root?.State == Heartbeat.Cancelled || (signalled && exitCode == 0)))
             return new TrainingResult(TrainingOutcome.Cancelled, step, last, null);
-        return new TrainingResult(TrainingOutcome.Failed, step, last, FailureReason(exitCode, config.Distributed.Ranks, beats, runDirectory, output));
+        return new TrainingResult(TrainingOutcome.Failed, step, last, FailureReason(exitCode, config.Distributed.Ranks, beats, runDirectory, output, endedUnixMs));
     }
 
     /// <summary>One paragraph naming each rank that failed or stopped short, and the launcher's own words about it.</summary>
-    internal static string FailureReason(int exitCode, int ranks, IReadOnlyList<Heartbeat> beats, string runDirectory, LauncherOutput output)
+    internal static string FailureReason(int exitCode, int ranks, IReadOnlyList<Heartbeat> beats, string runDirectory, LauncherOutput output, long? endedUnixMs = null)
     {
         var parts = new List<string>();
+        // Every live rank refreshes its status file a few times per timeout until the job ends, so
+        // of the ranks that did not finish, one whose file went quiet well before the others'
+        // died (or froze) first: the others were only stopped after it.
+        var open = beats.Where(b => !b.HasEnded).ToList();
+        var end = endedUnixMs ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var newest = open.Count > 0 ? open.Max(b => b.UpdatedUnixMs) : 0;
+        bool WentQuietFirst(Heartbeat b) => open.Count > 1 && newest - b.UpdatedUnixMs > QuietMargin.TotalMilliseconds;
         for (var r = 0; r < ranks; r++)
         {
             var beat = beats.FirstOrDefault(b => b.Rank == r);
@@ -159,8 +167,14 @@ public sealed partial class LaunchedTrainer(IOptions<ServiceOptions> options, IL
             var who = $"rank {r} (pid {beat.Pid} on {beat.Host})";
             if (beat.State == Heartbeat.Failed) parts.Add($"{who} failed at step {beat.Step}: {beat.Detail}");
             else if (!beat.HasEnded)
-                parts.Add($"{who} stopped at step {beat.Step} without finishing (state {beat.State}{(beat.InCollective ? $", inside collective '{beat.Operation}'" : "")})");
+            {
+                var quiet = WentQuietFirst(beat)
+                    ? $"; it went silent first, {(end - beat.UpdatedUnixMs) / 1000.0:F1} s before the job ended: it died or froze" : "";
+                parts.Add($"{who} stopped at step {beat.Step} without finishing (state {beat.State}{(beat.InCollective ? $", inside collective '{beat.Operation}'" : "")}){quiet}");
+            }
         }
+        // The culprit first.
+        parts = parts.OrderBy(p => p.Contains("went silent first", StringComparison.Ordinal) || p.Contains(" failed at step", StringComparison.Ordinal) ? 0 : 1).ToList();
         var said = output.Tail.Where(l => l.Contains("rank", StringComparison.OrdinalIgnoreCase) || l.Contains("watchdog", StringComparison.OrdinalIgnoreCase)
             || l.StartsWith("error", StringComparison.OrdinalIgnoreCase)).TakeLast(3).ToList();
         var text = $"the launcher exited with code {exitCode}";
@@ -168,6 +182,9 @@ public sealed partial class LaunchedTrainer(IOptions<ServiceOptions> options, IL
         if (said.Count > 0) text += ". Launcher output: " + string.Join(" | ", said);
         return text + $". Full output: {Path.Combine(runDirectory, LogFile)}";
     }
+
+    /// <summary>How much earlier than the others a rank's status must have stopped to count as the one that died first (several heartbeat intervals).</summary>
+    public static readonly TimeSpan QuietMargin = TimeSpan.FromSeconds(3);
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
