@@ -1,5 +1,6 @@
 using Generalist.Tokenizers.Benchmarks;
-using Generalist.Tokenizers.Data;
+using Generalist.Data.Cache;
+using Generalist.Data.Sets;
 using Spectre.Console;
 
 namespace Generalist.Cli.Commands.Bench;
@@ -12,7 +13,7 @@ public sealed class TokenizerBench : IBenchmark
 
     public async Task<object> RunAsync(BenchOptions options, CancellationToken cancellationToken)
     {
-        var mobyDick = await EnglishCorpus.MobyDickAsync(cancellationToken);
+        var mobyDick = EnglishCorpus.MobyDick(new PackageCache(PackageCache.DefaultRoot()));
         var lines = (await File.ReadAllLinesAsync(mobyDick, cancellationToken)).Where(l => l.Length > 0).ToList();
         var result = await Task.Run(() => TokenizerBenchmark.Run(options.Repeats, lines, "Moby-Dick",
             options.Json ? null : m => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]")), cancellationToken);
