@@ -108,6 +108,35 @@ public class DataParallelTrainingTests
     }
 
     [Fact]
+    public void A_stop_file_stops_every_rank_at_the_same_step_with_a_checkpoint()
+    {
+        using var dir = new TempDir();
+        var config = TrainerHarness.Config(200);
+        using var group = new InProcessGroup(2);
+        var results = group.Run(comm =>
+        {
+            using var context = DistributedContext.FromCommunicator(comm);
+            // The stop file appears (as the service writes it) once step 3 is done; every rank must see it and agree.
+            var progress = new StopAfter(3, comm.Rank == 0 ? () => StopRequest.Write(dir.Path, "test") : null);
+            var trainer = new Trainer(new TrainerOptions { Data = new SyntheticData(), Model = SyntheticData.MicroModel, Distributed = context });
+            return trainer.RunAsync(config, dir.Path, false, progress, CancellationToken.None).GetAwaiter().GetResult();
+        });
+        Assert.All(results, r => Assert.Equal(TrainingOutcome.Cancelled, r.Outcome));
+        Assert.Equal(results[0].FinalStep, results[1].FinalStep);
+        Assert.InRange(results[0].FinalStep, 3, 5);
+        Assert.EndsWith($"step-{results[0].FinalStep}", results[0].LastCheckpoint);
+    }
+
+    /// <summary>Runs an action when step N is reported (rank 0 alone reports steps).</summary>
+    private sealed class StopAfter(int step, Action? action) : IProgress<TrainingEvent>
+    {
+        public void Report(TrainingEvent value)
+        {
+            if (value is StepCompleted s && s.Step == step) action?.Invoke();
+        }
+    }
+
+    [Fact]
     public void A_global_batch_that_does_not_split_over_the_ranks_is_a_config_error()
     {
         using var dir = new TempDir();

@@ -15,8 +15,9 @@ namespace Generalist.Service.Jobs;
 /// distributed.launcher where Service:AllowRunLauncher permits) starts distributed.ranks copies of
 /// `generalist train --config &lt;run&gt;/run.json --out &lt;run&gt;` as child processes. The service
 /// follows rank 0's metrics.jsonl and checkpoints (<see cref="RunFollower"/>) and every rank's
-/// status file (&lt;run&gt;/distributed/heartbeat/rank-N.json). Cancelling sends SIGTERM to the
-/// launcher, which passes it to the ranks: they agree on a step, checkpoint and exit. The launcher's
+/// status file (&lt;run&gt;/distributed/heartbeat/rank-N.json). Cancelling writes the run's stop file
+/// (<see cref="StopRequest"/>): the ranks agree on a step, checkpoint and exit; SIGTERM to the
+/// launcher follows when that did not end the job, a kill after the grace period. The launcher's
 /// output goes to &lt;run&gt;/launcher.log. Same contract as <see cref="ITrainer"/>.
 /// </summary>
 public sealed partial class LaunchedTrainer(IOptions<ServiceOptions> options, ILogger<LaunchedTrainer> log)
@@ -67,6 +68,7 @@ public sealed partial class LaunchedTrainer(IOptions<ServiceOptions> options, IL
         var heartbeats = Heartbeat.DirectoryOf(runDirectory);
         if (Directory.Exists(heartbeats))
             foreach (var f in Directory.GetFiles(heartbeats, "rank-*.json")) File.Delete(f);
+        StopRequest.Clear(runDirectory);
 
         var store = new CheckpointStore(new CheckpointOptions(Path.Combine(runDirectory, "checkpoints"), int.MaxValue));
         var follower = new RunFollower(runDirectory, config.Steps, progress, resume ? store.List().LastOrDefault()?.Step ?? 0 : 0);
@@ -75,8 +77,11 @@ public sealed partial class LaunchedTrainer(IOptions<ServiceOptions> options, IL
         foreach (var a in argv.Skip(1)) start.ArgumentList.Add(a);
         start.Environment["TERM"] = "dumb";
         // mpirun answers SIGTERM by passing it on to the ranks and kills them after this many
-        // seconds (default 1): the ranks need up to a step and a checkpoint to stop cleanly.
-        if (MpiLauncher.IsOpenMpi(argv[0])) start.Environment["OMPI_MCA_odls_base_sigkill_timeout"] = ((int)grace.TotalSeconds).ToString();
+        // seconds (default 1): the ranks need up to a step and a checkpoint to stop cleanly. At
+        // 60 s Open MPI 4.1 was seen not to pass SIGTERM on at all (the stop file covers that),
+        // at 15-30 s it did.
+        if (MpiLauncher.IsOpenMpi(argv[0]))
+            start.Environment["OMPI_MCA_odls_base_sigkill_timeout"] = ((int)Math.Min(grace.TotalSeconds, 30)).ToString();
 
         using var output = new LauncherOutput(Path.Combine(runDirectory, LogFile), string.Join(' ', argv));
         using var process = new Process { StartInfo = start };
@@ -95,21 +100,35 @@ public sealed partial class LaunchedTrainer(IOptions<ServiceOptions> options, IL
         process.BeginErrorReadLine();
         Telemetry.Log.Launched(log, Path.GetFileName(runDirectory), config.Distributed.Ranks, string.Join(' ', argv), process.Id);
 
-        DateTime? signalled = null;
+        // Cancel: first the stop file, which every rank sees at its next step (they agree on a
+        // step, checkpoint and exit 0, and the launcher ends by itself). SIGTERM to the launcher
+        // only when that has not ended the job after a while (a rank that cannot see the file or
+        // is stuck): Open MPI 4.1's mpirun, its output on a pipe, was seen to pass SIGTERM on late
+        // or not at all and then not to exit after its ranks had. Last, after the grace period, kill.
+        var signalAfter = TimeSpan.FromSeconds(Math.Min(grace.TotalSeconds / 2, 30));
+        DateTime? stopAsked = null;
+        var sigtermSent = false;
         var exited = process.WaitForExitAsync(CancellationToken.None);
         while (!exited.IsCompleted)
         {
             await Task.WhenAny(exited, Task.Delay(PollInterval, CancellationToken.None));
             follower.Poll();
-            if (ct.IsCancellationRequested && signalled is null && !process.HasExited)
+            if (process.HasExited) break;
+            if (ct.IsCancellationRequested && stopAsked is null)
             {
-                signalled = DateTime.UtcNow;
-                output.Line($"[service] cancel: SIGTERM to the launcher (pid {process.Id})");
+                stopAsked = DateTime.UtcNow;
+                StopRequest.Write(runDirectory, "cancelled through the service");
+                output.Line($"[service] cancel: wrote {StopRequest.PathFor(runDirectory)}; the ranks stop at their next step with a checkpoint");
+            }
+            else if (stopAsked is { } asked && !sigtermSent && DateTime.UtcNow - asked > signalAfter)
+            {
+                sigtermSent = true;
+                output.Line($"[service] the job has not stopped {signalAfter.TotalSeconds:F0} s after the stop request: SIGTERM to the launcher (pid {process.Id})");
                 if (Kill(process.Id, SigTerm) != 0) output.Line($"[service] SIGTERM failed (errno {Marshal.GetLastPInvokeError()})");
             }
-            else if (signalled is { } since && DateTime.UtcNow - since > grace + TimeSpan.FromSeconds(10) && !process.HasExited)
+            else if (stopAsked is { } since && DateTime.UtcNow - since > grace + signalAfter)
             {
-                output.Line($"[service] the job did not stop within {grace.TotalSeconds:F0} s of SIGTERM; killing it");
+                output.Line($"[service] the job did not stop within {(grace + signalAfter).TotalSeconds:F0} s of the stop request; killing it");
                 process.Kill(entireProcessTree: true);
             }
         }
@@ -117,7 +136,7 @@ public sealed partial class LaunchedTrainer(IOptions<ServiceOptions> options, IL
         process.WaitForExit(); // drains the redirected output
         follower.Poll();
         var ended = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        return Outcome(process.ExitCode, signalled is not null, config, runDirectory, store, follower, output, ended);
+        return Outcome(process.ExitCode, stopAsked is not null, config, runDirectory, store, follower, output, ended);
     }
 
     private static void WriteConfig(RunConfig config, string runDirectory)

@@ -174,6 +174,7 @@ internal sealed partial class RunSession : IDisposable
     {
         if (_distributed.IsRoot) _store.CleanTemporaries();
         Start(resume);
+        if (_distributed.Watchdog is { } watchdog) watchdog.Step = _step; // a resumed rank shows its step at once
         // Every rank starts from rank 0's weights (they are equal by seed or checkpoint already;
         // this makes it so whatever the platform's kernels did).
         _parallel?.BroadcastParameters(_model.parameters());
@@ -184,8 +185,10 @@ internal sealed partial class RunSession : IDisposable
 
         while (_step < _config.Steps)
         {
-            // A stop asked of any rank stops every rank at the same step (one tiny all-reduce).
-            if (_parallel?.AnyRank(ct.IsCancellationRequested) ?? ct.IsCancellationRequested)
+            // A stop asked of any rank (a signal, or the launching service's stop file) stops
+            // every rank at the same step (one tiny all-reduce).
+            var stop = ct.IsCancellationRequested || StopFileSeen();
+            if (_parallel?.AnyRank(stop) ?? stop)
             {
                 var path = SaveCheckpoint();
                 return new TrainingResult(TrainingOutcome.Cancelled, _step, path, null);
@@ -238,6 +241,12 @@ internal sealed partial class RunSession : IDisposable
         }
         return new TrainingResult(TrainingOutcome.Completed, _step, LastCheckpointPath(), null);
     }
+
+    // When this process started: a stop file older than that belongs to an earlier job.
+    private static readonly DateTime ProcessStartUtc = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
+
+    /// <summary>Each rank of a job of several looks for the stop file once per step: one stat, nothing next to a step.</summary>
+    private bool StopFileSeen() => _distributed.WorldSize > 1 && StopRequest.IsRequested(_runDirectory, ProcessStartUtc);
 
     private bool ShouldEvaluate() =>
         _heldOut is not null && (_step % _config.HeldOut.Every == 0 || _step == _config.Steps);
