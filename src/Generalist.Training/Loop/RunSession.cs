@@ -174,7 +174,7 @@ internal sealed partial class RunSession : IDisposable
     {
         if (_distributed.IsRoot) _store.CleanTemporaries();
         Start(resume);
-        if (_distributed.Watchdog is { } watchdog) watchdog.Step = _step; // a resumed rank shows its step at once
+        if (_distributed.Watchdog is { } startWatchdog) startWatchdog.Step = _step; // a resumed rank shows its step at once
         // Every rank starts from rank 0's weights (they are equal by seed or checkpoint already;
         // this makes it so whatever the platform's kernels did).
         _parallel?.BroadcastParameters(_model.parameters());
