@@ -34,6 +34,27 @@ public sealed class CollectiveWatchdog : IDisposable
     /// <summary>The trainer's current step, for messages and heartbeats.</summary>
     public long Step { get; set; }
 
+    private string _state = Heartbeat.Starting;
+    private string _detail = "";
+
+    /// <summary>This rank's state (<see cref="Heartbeat.States"/>) and why; written to its heartbeat file at once.</summary>
+    public void SetState(string state, string detail = "")
+    {
+        lock (_gate)
+        {
+            _state = state;
+            _detail = detail;
+        }
+        try
+        {
+            if (_heartbeatDirectory is not null) WriteHeartbeat();
+        }
+        catch (IOException)
+        {
+            // As in the loop: a flaky disk must not end training.
+        }
+    }
+
     /// <param name="abort">What to do with the message on timeout; default: Abort the job (exit code 3).</param>
     public CollectiveWatchdog(ICommunicator communicator, TimeSpan timeout, string? heartbeatDirectory, string job, Action<string>? abort = null)
     {
@@ -105,12 +126,20 @@ public sealed class CollectiveWatchdog : IDisposable
         }
     }
 
+    // The loop and SetState both write the file: one writer at a time, so the newest state always lands last.
+    private readonly Lock _writeGate = new();
+
     private void WriteHeartbeat()
+    {
+        lock (_writeGate) WriteHeartbeatLocked();
+    }
+
+    private void WriteHeartbeatLocked()
     {
         Heartbeat beat;
         lock (_gate)
             beat = new Heartbeat(_job, _communicator.Rank, Environment.ProcessId, Environment.MachineName,
-                _collective, _inCollective, _operation, Step, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                _collective, _inCollective, _operation, Step, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _state, _detail);
         beat.Write(_heartbeatDirectory!);
     }
 

@@ -1,13 +1,14 @@
 namespace Generalist.Distributed;
 
 /// <summary>
-/// Which rows of each global batch this rank trains on. Every rank runs the same deterministic
-/// global data stream (one loader, one cursor, identical on all ranks) with global batch
-/// B_global = B_rank * W and keeps rows [rank * B_rank, (rank + 1) * B_rank). Why this scheme:
+/// Which rows of each global batch this rank trains on. Every rank follows the same deterministic
+/// global data stream (one cursor, identical on all ranks) with global batch
+/// B_global = B_rank * W and trains on rows [rank * B_rank, (rank + 1) * B_rank). Why this scheme:
 /// the cursor is one global value, checkpointed once, and it means the same thing for any W, so a
 /// resume with another world size continues the very same sample stream (no sample repeated or
-/// skipped) as long as the global batch is kept; per-rank cursors would have to be re-split. The
-/// price is that each rank prepares the whole global batch (cheap next to a training step here).
+/// skipped) as long as the global batch is kept; per-rank cursors would have to be re-split. Since
+/// the loader builds each row as a pure function of (seed, batch, row), a rank builds only its own
+/// rows (Generalist.Training's ShardedBatchSource), not the whole global batch.
 /// </summary>
 public sealed record DataShard(int Rank, int WorldSize)
 {

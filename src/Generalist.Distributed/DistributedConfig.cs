@@ -47,11 +47,13 @@ public sealed record DistributedConfig
     [JsonPropertyName("bucket_mb")] public double BucketMb { get; init; } = 25;
 
     /// <summary>
-    /// How the service starts a run with ranks &gt; 1: a command template with {ranks} (the rank
-    /// count) and {command} (the `generalist train ...` command line). Examples:
+    /// How the service starts this run when ranks &gt; 1: a command template with {ranks} (the rank
+    /// count) and {command} (the `generalist train ...` command line), e.g.
     /// "mpirun -np {ranks} --hostfile hosts {command}" or "srun --ntasks={ranks} {command}".
+    /// Null (the default) = the service's own Service:Launcher; a service accepts a per-run
+    /// launcher only when Service:AllowRunLauncher is set (it runs a program of the client's choice).
     /// </summary>
-    [JsonPropertyName("launcher")] public string Launcher { get; init; } = "mpirun -np {ranks} -x TERM=dumb {command}";
+    [JsonPropertyName("launcher")] public string? Launcher { get; init; }
 
     /// <summary>Ranks the service launches this run with (1 = a plain process, no launcher).</summary>
     [JsonPropertyName("ranks")] public int Ranks { get; init; } = 1;
@@ -69,8 +71,8 @@ public sealed record DistributedConfig
         if (ClipIterations is < 1 or > 100) yield return (prefix + "clip_iterations", $"must be in [1, 100] (got {ClipIterations})");
         if (!(TimeoutSeconds >= 1 && TimeoutSeconds <= 86400)) yield return (prefix + "timeout_seconds", $"must be in [1, 86400] (got {TimeoutSeconds})");
         if (!(BucketMb >= 0.001 && BucketMb <= 4096)) yield return (prefix + "bucket_mb", $"must be in [0.001, 4096] (got {BucketMb})");
-        if (string.IsNullOrWhiteSpace(Launcher) || !Launcher.Contains("{command}", StringComparison.Ordinal))
-            yield return (prefix + "launcher", "must be a command template containing {command} (and usually {ranks})");
+        if (Launcher is not null)
+            foreach (var problem in MpiLauncher.Problems(Launcher)) yield return (prefix + "launcher", problem);
         if (Ranks is < 1 or > 65536) yield return (prefix + "ranks", $"must be in [1, 65536] (got {Ranks})");
     }
 }

@@ -53,6 +53,28 @@ public sealed class GradientAverager : IDisposable
         }
     }
 
+    /// <summary>The rule's state to checkpoint (name and tensor), or null when the rule keeps none or has none yet.</summary>
+    public (string Name, Tensor Tensor)? AggregatorState =>
+        _aggregator is IStatefulGradientAggregator { State: { } state } stateful ? (stateful.StateName, state) : null;
+
+    /// <summary>
+    /// Restores the rule's state from a checkpoint's entries (absent = start afresh). Returns what
+    /// happened, for the run's log, or null when the rule keeps no state.
+    /// </summary>
+    public string? RestoreAggregatorState(IReadOnlyDictionary<string, Tensor> entries)
+    {
+        if (_aggregator is not IStatefulGradientAggregator stateful) return null;
+        if (!entries.TryGetValue(stateful.StateName, out var state))
+        {
+            stateful.LoadState(null);
+            return $"the checkpoint holds no {stateful.StateName}; {_aggregator.Name} starts afresh";
+        }
+        if (state.numel() != ElementCount)
+            throw new InvalidDataException($"{stateful.StateName} has {state.numel()} values, the model's gradient {ElementCount}");
+        stateful.LoadState(state.reshape(-1));
+        return $"restored {stateful.StateName} ({state.numel()} values)";
+    }
+
     /// <summary>All-reduces (or gathers and aggregates) the gradients in place. Every rank must call it.</summary>
     public GradientSyncStats Synchronize()
     {

@@ -18,6 +18,21 @@ public interface IGradientAggregator
     Tensor Aggregate(Tensor gathered);
 }
 
+/// <summary>
+/// A rule that carries state from one step to the next (centered clipping's center). The state is
+/// saved with every checkpoint and restored on resume or rollback, so a resumed run continues
+/// exactly as if it had not stopped.
+/// </summary>
+public interface IStatefulGradientAggregator : IGradientAggregator
+{
+    /// <summary>The checkpoint entry name of the state (in optimizer.safetensors).</summary>
+    string StateName { get; }
+    /// <summary>The state, 1-D float32 of the gradient's length, or null while there is none yet.</summary>
+    Tensor? State { get; }
+    /// <summary>Replaces the state (null = none, as at the first step); the tensor is copied.</summary>
+    void LoadState(Tensor? state);
+}
+
 public static class GradientAggregators
 {
     /// <summary>The rule the run config names (<see cref="DistributedConfig.Aggregation"/>).</summary>
@@ -84,14 +99,30 @@ public sealed class MedianAggregator : IGradientAggregator
 /// v &lt;- v + mean_i (g_i - v) * min(1, radius / ||g_i - v||). A bad rank moves v by at most
 /// radius / W per iteration, while honest gradients near v pass unclipped. The paper starts from
 /// the last aggregate (its "momentum"); with no history yet (first step, or after a resume) this
-/// starts from the coordinate-wise median, which is already robust.
+/// starts from the coordinate-wise median, which is already robust. The center is checkpointed
+/// (<see cref="IStatefulGradientAggregator"/>), so a resumed run clips around the same history.
 /// Radius 0 picks the radius each iteration as the median over ranks of ||g_i - v||: with an honest
 /// majority that is the honest ranks' own spread, so honest gradients are barely clipped whatever
 /// the gradient scale, while a far-off rank is cut to that spread.
 /// </summary>
-public sealed class CenteredClipAggregator(double radius, int iterations) : IGradientAggregator, IDisposable
+public sealed class CenteredClipAggregator(double radius, int iterations) : IStatefulGradientAggregator, IDisposable
 {
+    public const string CenterEntry = "distributed.centered_clip.center";
+
     private Tensor? _center;
+
+    public string StateName => CenterEntry;
+    public Tensor? State => _center;
+
+    public void LoadState(Tensor? state)
+    {
+        if (state is not null && state.dim() != 1)
+            throw new DistributedException($"{CenterEntry} must be a 1-D tensor (got shape [{string.Join(", ", state.shape)}])");
+        Reset();
+        if (state is null) return;
+        using var scope = NewDisposeScope();
+        _center = state.to(ScalarType.Float32).clone().DetachFromDisposeScope();
+    }
 
     public string Name => DistributedConfig.CenteredClip;
     public bool IsMean => false;
@@ -103,7 +134,9 @@ public sealed class CenteredClipAggregator(double radius, int iterations) : IGra
     public Tensor Aggregate(Tensor gathered)
     {
         using var scope = NewDisposeScope();
-        var v = _center is null ? new MedianAggregator().Aggregate(gathered) : _center.clone();
+        if (_center is not null && _center.shape[0] != gathered.shape[1])
+            throw new DistributedException($"{CenterEntry} has {_center.shape[0]} values but the gradient has {gathered.shape[1]} (a checkpoint of another model?)");
+        var v = _center is null ? new MedianAggregator().Aggregate(gathered) : _center.to(gathered.device).clone();
         for (var i = 0; i < Iterations; i++)
         {
             var diff = gathered - v.unsqueeze(0);                                  // (W, N)

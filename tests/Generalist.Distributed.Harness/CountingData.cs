@@ -24,7 +24,8 @@ internal sealed class CountingData : ITrainingDataFactory
     public TrainingData Create(RunConfig config, ModelConfig model, Action<string>? log) =>
         new(new Source(config.BatchSize, model.ContextLength, model.PatchSize, config.Seed), null);
 
-    private sealed class Source(int batchSize, int length, int patchSize, long seed) : IBatchSource
+    /// <summary>Builds only the rows asked for (IRowRangeBatchSource), as the real loader does under mpirun.</summary>
+    private sealed class Source(int batchSize, int length, int patchSize, long seed) : IRowRangeBatchSource
     {
         private long _next;
         public IReadOnlyList<string> TaskNames { get; } = ["count"];
@@ -32,16 +33,18 @@ internal sealed class CountingData : ITrainingDataFactory
         public void Restore(JsonElement cursor) => _next = cursor.GetProperty("next_batch").GetInt64();
         public void Skip(long batches) => _next += batches;
 
-        public PackedBatch Next()
+        public PackedBatch Next() => NextRows(0, batchSize);
+
+        public PackedBatch NextRows(int firstRow, int rowCount)
         {
-            var n = batchSize * length;
+            var n = rowCount * length;
             var tokens = new long[n];
             var targets = new long[n];
             var mask = new float[n];
             var local = new long[n];
-            for (var b = 0; b < batchSize; b++)
+            for (var b = 0; b < rowCount; b++)
             {
-                var start = new Random(unchecked((int)(seed * 1_000_003 + _next * 7919 + b))).Next(0, 20);
+                var start = new Random(unchecked((int)(seed * 1_000_003 + _next * 7919 + firstRow + b))).Next(0, 20);
                 for (var i = 0; i < length; i++)
                 {
                     var at = b * length + i;
@@ -52,7 +55,7 @@ internal sealed class CountingData : ITrainingDataFactory
                 }
             }
             _next++;
-            return new PackedBatch(batchSize, length, tokens, targets, mask, local, new long[n], Enumerable.Repeat(-1L, n).ToArray(),
+            return new PackedBatch(rowCount, length, tokens, targets, mask, local, new long[n], Enumerable.Repeat(-1L, n).ToArray(),
                 [], [], [], 0, patchSize, 3, TaskNames);
         }
     }

@@ -79,4 +79,36 @@ public class AggregationRuleTests
         var e = Assert.Throws<DistributedException>(() => GradientAggregators.FromConfig(config));
         Assert.Contains(message, e.Message);
     }
+    [Fact]
+    public void Centered_clipping_restored_from_its_saved_center_continues_exactly_and_a_fresh_one_does_not()
+    {
+        var steps = Enumerable.Range(0, 4).Select(i => G(new float[,] { { 1 + i, 2 }, { 1.5f, 2 + i }, { 40, -40 * i }, { 0.5f, 1 } })).ToList();
+        using var original = new CenteredClipAggregator(0, 3);
+        var expected = steps.Select(g => V(original.Aggregate(g))).ToList();
+
+        // Stop after two steps, save the state, restore it into a new aggregator, go on.
+        using var first = new CenteredClipAggregator(0, 3);
+        first.Aggregate(steps[0]);
+        first.Aggregate(steps[1]);
+        using var saved = first.State!.clone();
+        using var resumed = new CenteredClipAggregator(0, 3);
+        resumed.LoadState(saved);
+        Assert.Equal(expected[2], V(resumed.Aggregate(steps[2])));
+        Assert.Equal(expected[3], V(resumed.Aggregate(steps[3])));
+
+        // Without the history the next step starts from the median and comes out differently.
+        using var fresh = new CenteredClipAggregator(0, 3);
+        Assert.NotEqual(expected[2], V(fresh.Aggregate(steps[2])));
+    }
+
+    [Fact]
+    public void A_saved_center_of_the_wrong_shape_is_refused_with_the_entry_named()
+    {
+        using var rule = new CenteredClipAggregator(0, 3);
+        var e = Assert.Throws<DistributedException>(() => rule.LoadState(zeros(2, 2)));
+        Assert.Contains(CenteredClipAggregator.CenterEntry, e.Message);
+        rule.LoadState(zeros(3));
+        var wrong = Assert.Throws<DistributedException>(() => rule.Aggregate(G(new float[,] { { 1, 2 }, { 3, 4 } })));
+        Assert.Contains("3 values", wrong.Message);
+    }
 }

@@ -85,6 +85,58 @@ public class DataParallelTrainingTests
     }
 
     [Fact]
+    public void A_centered_clipping_run_resumed_from_a_checkpoint_continues_exactly()
+    {
+        using var straight = new TempDir();
+        using var split = new TempDir();
+        var config = TrainerHarness.Config(14, c => c with { Distributed = new DistributedConfig { Aggregation = DistributedConfig.CenteredClip } });
+        RunRanks(4, config, straight.Path);
+        RunRanks(4, config, split.Path);
+        // Back to the step-10 checkpoint, as if the job had died after it, and on to the end.
+        Directory.Delete(Path.Combine(split.Path, "checkpoints", "step-14"), recursive: true);
+        var rest = RunRanks(4, config, split.Path, resume: true);
+        Assert.All(rest, r => Assert.Equal(TrainingOutcome.Completed, r.Outcome));
+        // The clipping center is part of the checkpoint...
+        var newest = new CheckpointStore(new CheckpointOptions(Path.Combine(split.Path, "checkpoints"), 3)).NewestValid()!;
+        var center = newest.Optimizer.Entries.Single(e => e.Name == CenteredClipAggregator.CenterEntry);
+        var parameters = newest.Model.Entries.Sum(e => newest.Model.ReadTensor(e.Name).numel());
+        Assert.Equal(parameters, newest.Optimizer.ReadTensor(center.Name).numel());
+        // ...so the resumed run clips around the same history and ends with the very same weights.
+        var a = FinalWeights(straight.Path);
+        var b = FinalWeights(split.Path);
+        Assert.All(a.Keys, k => Assert.Equal(a[k], b[k]));
+    }
+
+    [Fact]
+    public void A_stop_file_stops_every_rank_at_the_same_step_with_a_checkpoint()
+    {
+        using var dir = new TempDir();
+        var config = TrainerHarness.Config(200);
+        using var group = new InProcessGroup(2);
+        var results = group.Run(comm =>
+        {
+            using var context = DistributedContext.FromCommunicator(comm);
+            // The stop file appears (as the service writes it) once step 3 is done; every rank must see it and agree.
+            var progress = new StopAfter(3, comm.Rank == 0 ? () => StopRequest.Write(dir.Path, "test") : null);
+            var trainer = new Trainer(new TrainerOptions { Data = new SyntheticData(), Model = SyntheticData.MicroModel, Distributed = context });
+            return trainer.RunAsync(config, dir.Path, false, progress, CancellationToken.None).GetAwaiter().GetResult();
+        });
+        Assert.All(results, r => Assert.Equal(TrainingOutcome.Cancelled, r.Outcome));
+        Assert.Equal(results[0].FinalStep, results[1].FinalStep);
+        Assert.InRange(results[0].FinalStep, 3, 5);
+        Assert.EndsWith($"step-{results[0].FinalStep}", results[0].LastCheckpoint);
+    }
+
+    /// <summary>Runs an action when step N is reported (rank 0 alone reports steps).</summary>
+    private sealed class StopAfter(int step, Action? action) : IProgress<TrainingEvent>
+    {
+        public void Report(TrainingEvent value)
+        {
+            if (value is StepCompleted s && s.Step == step) action?.Invoke();
+        }
+    }
+
+    [Fact]
     public void A_global_batch_that_does_not_split_over_the_ranks_is_a_config_error()
     {
         using var dir = new TempDir();

@@ -31,9 +31,13 @@ internal sealed class SyntheticData : ITrainingDataFactory
         return new TrainingData(train, new HeldOut(names, config.BatchSize, model.ContextLength, model.PatchSize, config.Seed + 1_000_003));
     }
 
-    internal static PackedBatch Build(IReadOnlyList<string> tasks, int batchSize, int length, int patchSize, long seed, long number, int? onlyTask = null)
+    internal static PackedBatch Build(IReadOnlyList<string> tasks, int batchSize, int length, int patchSize, long seed, long number, int? onlyTask = null) =>
+        BuildRows(tasks, batchSize, 0, batchSize, length, patchSize, seed, number, onlyTask);
+
+    /// <summary>Rows [firstRow, firstRow + rowCount) of the batch <see cref="Build"/> makes: each row depends only on (seed, number, row).</summary>
+    internal static PackedBatch BuildRows(IReadOnlyList<string> tasks, int batchSize, int firstRow, int rowCount, int length, int patchSize, long seed, long number, int? onlyTask = null)
     {
-        var n = batchSize * length;
+        var n = rowCount * length;
         var tokens = new long[n];
         var targets = new long[n];
         var mask = new float[n];
@@ -44,11 +48,12 @@ internal sealed class SyntheticData : ITrainingDataFactory
         var patches = new List<float>();
         var rows = new List<long>();
         var cols = new List<long>();
-        for (var b = 0; b < batchSize; b++)
+        for (var b = 0; b < rowCount; b++)
         {
+            var globalRow = firstRow + b;
             // Not HashCode.Combine: its seed changes per process, and golden numbers must not.
-            var rng = new Random(unchecked((int)(seed * 1_000_003 + number * 7919 + b)));
-            var t = onlyTask ?? (int)((number * batchSize + b) % tasks.Count);
+            var rng = new Random(unchecked((int)(seed * 1_000_003 + number * 7919 + globalRow)));
+            var t = onlyTask ?? (int)((number * batchSize + globalRow) % tasks.Count);
             var row = new long[length];
             var isPatch = new bool[length];
             switch (tasks[t])
@@ -86,11 +91,11 @@ internal sealed class SyntheticData : ITrainingDataFactory
                 mask[at] = hasNext ? 1f : 0f;
             }
         }
-        return new PackedBatch(batchSize, length, tokens, targets, mask, local, taskIds, patchIndex, patches.ToArray(),
+        return new PackedBatch(rowCount, length, tokens, targets, mask, local, taskIds, patchIndex, patches.ToArray(),
             rows.ToArray(), cols.ToArray(), rows.Count, patchSize, 3, onlyTask is { } o ? [tasks[o]] : tasks);
     }
 
-    private sealed class Source(string[] tasks, int batchSize, int length, int patchSize, long seed, List<long> served) : IBatchSource
+    private sealed class Source(string[] tasks, int batchSize, int length, int patchSize, long seed, List<long> served) : IRowRangeBatchSource
     {
         private long _next;
         private readonly string _fingerprint = $"{seed}:{batchSize}:{length}:{string.Join(",", tasks)}";
@@ -102,6 +107,12 @@ internal sealed class SyntheticData : ITrainingDataFactory
         {
             served.Add(_next);
             return Build(tasks, batchSize, length, patchSize, seed, _next++);
+        }
+
+        public PackedBatch NextRows(int firstRow, int rowCount)
+        {
+            served.Add(_next);
+            return BuildRows(tasks, batchSize, firstRow, rowCount, length, patchSize, seed, _next++);
         }
 
         public JsonElement Cursor => JsonSerializer.SerializeToElement(new { next_batch = _next, fingerprint = _fingerprint });

@@ -85,11 +85,28 @@ public sealed class MixtureLoader
     }
 
     /// <summary>Batch number k without moving the cursor.</summary>
-    public PackedBatch BuildBatch(long batchNumber)
+    public PackedBatch BuildBatch(long batchNumber) => BuildRows(batchNumber, 0, _options.BatchSize);
+
+    /// <summary>
+    /// Rows [firstRow, firstRow + rowCount) of batch k as a batch of their own, equal to those rows
+    /// of <see cref="BuildBatch"/> (each row is a pure function of (seed, k, row)). A data-parallel
+    /// rank builds only its own rows this way. Does not move the cursor.
+    /// </summary>
+    public PackedBatch BuildRows(long batchNumber, int firstRow, int rowCount)
     {
-        var packer = new PackedBatchBuilder(_options.BatchSize, _options.ContextLength, _options.PatchSize, _vocab, _taskNames);
-        for (var row = 0; row < _options.BatchSize; row++) FillRow(packer, row, SplitMix64.For(_options.Seed, batchNumber, row));
+        if (firstRow < 0 || rowCount < 1 || firstRow + rowCount > _options.BatchSize)
+            throw new ArgumentOutOfRangeException(nameof(firstRow), $"rows [{firstRow}, {firstRow + rowCount}) are outside the batch's {_options.BatchSize} rows");
+        var packer = new PackedBatchBuilder(rowCount, _options.ContextLength, _options.PatchSize, _vocab, _taskNames);
+        for (var i = 0; i < rowCount; i++) FillRow(packer, i, SplitMix64.For(_options.Seed, batchNumber, firstRow + i));
         return packer.Build();
+    }
+
+    /// <summary>Rows [firstRow, firstRow + rowCount) of the next batch (see <see cref="BuildRows"/>); moves the cursor by one batch like <see cref="Next"/>.</summary>
+    public PackedBatch NextRows(int firstRow, int rowCount)
+    {
+        var batch = BuildRows(_nextBatch, firstRow, rowCount);
+        _nextBatch++;
+        return batch;
     }
 
     private void FillRow(PackedBatchBuilder packer, int row, SplitMix64 rng)

@@ -43,6 +43,18 @@ internal static class RunView
         table.AddRow("created (UTC)", r.CreateTime.ToDateTime().ToString("yyyy-MM-dd HH:mm:ss"));
         if (r.EndTime is not null) table.AddRow("ended (UTC)", r.EndTime.ToDateTime().ToString("yyyy-MM-dd HH:mm:ss"));
         AnsiConsole.Write(table);
+        if (r.Ranks.Count > 0) AnsiConsole.Write(Ranks(r));
+    }
+
+    /// <summary>One row per rank of a distributed run: where it runs, its step and state, how fresh its status is.</summary>
+    public static Table Ranks(Run r)
+    {
+        var table = new Table().AddColumns("rank", "host", "pid", "step", "state", "collective", "updated (UTC)", "detail");
+        foreach (var k in r.Ranks)
+            table.AddRow(k.Rank.ToString(), Markup.Escape(k.Host), k.Pid.ToString(), k.Step.ToString(), Markup.Escape(k.State),
+                Markup.Escape(k.CollectiveInProgress.Length > 0 ? $"#{k.Collectives} {k.CollectiveInProgress}" : $"#{k.Collectives}"),
+                k.UpdateTime?.ToDateTime().ToString("HH:mm:ss.f") ?? "-", Markup.Escape(k.Detail.Length > 0 ? k.Detail : "-"));
+        return table;
     }
 }
 

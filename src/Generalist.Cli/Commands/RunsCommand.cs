@@ -23,9 +23,10 @@ public static class RunsCommand
         var steps = new Option<int?>("--steps") { Description = "Optimizer steps, 1-10000000." };
         var seed = new Option<long?>("--seed") { Description = "Seed of init, data order and dropout." };
         var watch = new Option<bool>("--watch") { Description = "Then watch it until it ends (like `runs watch`)." };
+        var ranks = new Option<int?>("--ranks") { Description = "Train on this many ranks, launched by the service's launcher (mpirun/srun); sets distributed.ranks." };
         var json = CliApp.JsonOption();
         var command = new Command("create", "Queue a training run; prints it at once (use --watch or `runs watch` to follow it).")
-            { config, name, preset, tasks, steps, seed, watch, json };
+            { config, name, preset, tasks, steps, seed, ranks, watch, json };
         client.AddTo(command);
         command.SetAction((parse, ct) => ServiceClient.GuardAsync(async () =>
         {
@@ -47,6 +48,12 @@ public static class RunsCommand
             if (parse.GetValue(seed) is { } sd) request.Seed = sd;
             if (request.ConfigJson.Length == 0 && request.Name.Length == 0)
                 throw new CliInputException("give --config FILE or --name NAME (with --preset/--tasks/--steps)");
+            if (parse.GetValue(ranks) is { } n)
+            {
+                if (n is < 1 or > 65536) throw new CliInputException($"--ranks must be in [1, 65536] (got {n})");
+                var basis = request.ConfigJson.Length > 0 ? RunConfig.Parse(request.ConfigJson) : new RunConfig { Name = request.Name };
+                request.ConfigJson = (basis with { Distributed = basis.Distributed with { Ranks = n } }).ToJson();
+            }
             using var service = client.Connect(parse);
             var run = await new Runs.RunsClient(service.Invoker).CreateRunAsync(request, cancellationToken: ct);
             if (parse.GetValue(watch)) return await RunWatch.WatchAsync(service, run.Name, parse.GetValue(json), ct);

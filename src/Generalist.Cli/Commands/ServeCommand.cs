@@ -21,8 +21,14 @@ public static class ServeCommand
         var concurrent = new Option<int>("--max-concurrent-runs") { Description = "Jobs executing at once.", DefaultValueFactory = _ => 1 };
         var queue = new Option<int>("--queue-capacity") { Description = "Jobs waiting at most; more get RESOURCE_EXHAUSTED.", DefaultValueFactory = _ => 64 };
         var maxMessage = new Option<int>("--max-message-bytes") { Description = "Largest gRPC message.", DefaultValueFactory = _ => 4 * 1024 * 1024 };
+        var launcher = new Option<string?>("--launcher")
+        {
+            Description = "How runs with distributed.ranks > 1 start: a template with {ranks} and {command}, e.g. \"srun --ntasks={ranks} --mpi=pmix {command}\" (default: mpirun -np {ranks} -x TERM=dumb {command}).",
+        };
+        var trainProgram = new Option<string?>("--train-program") { Description = "The generalist program each rank runs (default: this one)." };
+        var allowRunLauncher = new Option<bool>("--allow-run-launcher") { Description = "Accept a run config's own distributed.launcher (it runs a program of the client's choice)." };
         var command = new Command("serve", "Run the Generalist service: gRPC API, run registry, scheduler and telemetry.")
-            { dataRoot, port, metricsPort, bind, apiKey, concurrent, queue, maxMessage };
+            { dataRoot, port, metricsPort, bind, apiKey, concurrent, queue, maxMessage, launcher, trainProgram, allowRunLauncher };
         command.SetAction(async (parse, ct) =>
         {
             var root = parse.GetValue(dataRoot) ?? Environment.GetEnvironmentVariable("GENERALIST_DATA_ROOT") ?? "checkpoints";
@@ -36,7 +42,10 @@ public static class ServeCommand
                 ["Service:MaxConcurrentRuns"] = parse.GetValue(concurrent).ToString(),
                 ["Service:QueueCapacity"] = parse.GetValue(queue).ToString(),
                 ["Service:MaxMessageBytes"] = parse.GetValue(maxMessage).ToString(),
+                ["Service:AllowRunLauncher"] = parse.GetValue(allowRunLauncher).ToString(),
             };
+            if (parse.GetValue(launcher) is { } template) settings["Service:Launcher"] = template;
+            if (parse.GetValue(trainProgram) is { } program) settings["Service:TrainProgram"] = program;
             return await RunAsync(settings, ct);
         });
         return command;

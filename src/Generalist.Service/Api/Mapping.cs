@@ -32,6 +32,12 @@ public static class Mapping
         };
         if (r.StartTime is { } s) run.StartTime = Time(s);
         if (r.EndTime is { } e) run.EndTime = Time(e);
+        foreach (var beat in Generalist.Distributed.Heartbeat.ReadAll(Generalist.Distributed.Heartbeat.DirectoryOf(layout.RunDirectory(r.Name))))
+            run.Ranks.Add(new RankStatus
+            {
+                Rank = beat.Rank, Pid = beat.Pid, Host = beat.Host, Step = beat.Step, State = beat.State, Detail = beat.Detail,
+                Collectives = beat.Collective, CollectiveInProgress = beat.InCollective ? beat.Operation : "", UpdateTime = Time(beat.UpdatedUnixMs),
+            });
         return run;
     }
 

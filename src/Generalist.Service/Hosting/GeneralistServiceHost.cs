@@ -85,6 +85,7 @@ public static class GeneralistServiceHost
         services.AddSingleton<EventHub<EvaluationEvent>>();
         services.AddSingleton<EventHub<StudyEvent>>();
         services.AddSingleton<GeneralistTelemetry>();
+        services.AddSingleton<LaunchedTrainer>();
         services.AddSingleton<RunManager>();
         services.AddSingleton<EvaluationManager>();
         services.AddSingleton<StudyManager>();

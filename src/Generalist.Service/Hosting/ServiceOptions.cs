@@ -1,4 +1,5 @@
 using System.Net;
+using Generalist.Distributed;
 using Microsoft.Extensions.Options;
 
 namespace Generalist.Service.Hosting;
@@ -37,6 +38,25 @@ public sealed class ServiceOptions
 
     /// <summary>How long a stop waits for running jobs to reach a step boundary and checkpoint.</summary>
     public int ShutdownGraceSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// How a run with distributed.ranks &gt; 1 is started: a template with {ranks} and {command} (the
+    /// `generalist train` command line), e.g. "mpirun -np {ranks} --hostfile /etc/hosts.mpi {command}"
+    /// or "srun --ntasks={ranks} --mpi=pmix {command}".
+    /// </summary>
+    public string Launcher { get; set; } = MpiLauncher.DefaultTemplate;
+
+    /// <summary>
+    /// The `generalist` program every rank runs (words, quoted like the launcher), e.g.
+    /// "/opt/generalist/generalist" or "dotnet /opt/generalist/generalist.dll". Empty = this program.
+    /// </summary>
+    public string TrainProgram { get; set; } = "";
+
+    /// <summary>
+    /// Accept a run config's own distributed.launcher. Off by default: the launcher is a program the
+    /// client chooses, run on this machine with the service's rights.
+    /// </summary>
+    public bool AllowRunLauncher { get; set; }
 }
 
 /// <summary>Names each bad field with its allowed range (one message per field).</summary>
@@ -59,6 +79,15 @@ public sealed class ServiceOptionsValidator : IValidateOptions<ServiceOptions>
             errors.Add($"Service:ApiKey (--api-key): must be at least {MinApiKeyLength} printable ASCII characters without spaces");
         if (o.MaxMessageBytes is < 1024 or > 64 * 1024 * 1024) errors.Add($"Service:MaxMessageBytes (--max-message-bytes): must be in [1024, 67108864] (got {o.MaxMessageBytes})");
         if (o.ShutdownGraceSeconds is < 1 or > 3600) errors.Add($"Service:ShutdownGraceSeconds: must be in [1, 3600] (got {o.ShutdownGraceSeconds})");
+        foreach (var problem in MpiLauncher.Problems(o.Launcher)) errors.Add($"Service:Launcher (--launcher): {problem}");
+        try
+        {
+            MpiLauncher.Split(o.TrainProgram ?? "");
+        }
+        catch (DistributedException e)
+        {
+            errors.Add($"Service:TrainProgram (--train-program): {e.Message.Replace("distributed.launcher", "the program", StringComparison.Ordinal)}");
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -24,6 +24,7 @@ public sealed class RunManager(
     GeneralistTelemetry telemetry,
     DataLayout layout,
     IServiceProvider services,
+    LaunchedTrainer launched,
     TimeProvider clock,
     ILogger<RunManager> log)
 {
@@ -34,9 +35,13 @@ public sealed class RunManager(
 
     public static string Key(string run) => "run/" + run;
 
+    /// <summary>Runs with distributed.ranks &gt; 1 are launched as a job of `generalist train` processes (<see cref="LaunchedTrainer"/>).</summary>
+    public static bool IsLaunched(RunConfig config) => config.Distributed.Ranks > 1;
+
     public RunRecord Create(RunConfig config)
     {
-        RequireTrainer();
+        if (IsLaunched(config)) RequireLauncher(config);
+        else RequireTrainer();
         using var slot = scheduler.TryReserve() ?? throw QueueFull();
         RunRecord record;
         try
@@ -93,7 +98,9 @@ public sealed class RunManager(
         if (run.State is not (JobState.Interrupted or JobState.Cancelled or JobState.Failed))
             throw GrpcErrors.FailedPrecondition($"runs/{name}", "STATE",
                 $"run '{name}' is {JobStates.ToText(run.State)}; only interrupted, cancelled or failed runs can be resumed");
-        RequireTrainer();
+        var config = RunConfig.Parse(run.ConfigJson, $"registry config of run '{name}'");
+        if (IsLaunched(config)) RequireLauncher(config);
+        else RequireTrainer();
         using var slot = scheduler.TryReserve() ?? throw QueueFull();
         var queued = registry.SetRunState(name, JobState.Queued, "resume requested");
         slot.Commit(Key(name), ct => ExecuteAsync(name, resume: true, ct));
@@ -142,8 +149,9 @@ public sealed class RunManager(
         string? failure = null;
         try
         {
-            if (trainer is null) throw new InvalidOperationException("this build of the service has no trainer registered");
-            result = await trainer.RunAsync(config, runDirectory, resume, sink, ct);
+            if (IsLaunched(config)) result = await launched.RunAsync(config, runDirectory, resume, sink, ct);
+            else if (trainer is null) throw new InvalidOperationException("this build of the service has no trainer registered");
+            else result = await trainer.RunAsync(config, runDirectory, resume, sink, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -182,6 +190,18 @@ public sealed class RunManager(
         Log.RunEnded(log, name, JobStates.ToText(state), step);
         hub.Complete(name, StateEvent(final));
         return final;
+    }
+
+    private void RequireLauncher(RunConfig config)
+    {
+        try
+        {
+            launched.TemplateFor(config);
+        }
+        catch (ConfigException e)
+        {
+            throw GrpcErrors.InvalidArgument(e.Field, e.Message);
+        }
     }
 
     private void RequireTrainer()

@@ -43,4 +43,7 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Warning, "Checkpoint path {Path} of run {Run} is outside the data root; not recorded")]
     public static partial void CheckpointOutsideRoot(ILogger logger, string run, string path);
+
+    [LoggerMessage(40, LogLevel.Information, "Run {Run} launched on {Ranks} ranks: {CommandLine} (launcher pid {Pid})")]
+    public static partial void Launched(ILogger logger, string run, int ranks, string commandLine, int pid);
 }

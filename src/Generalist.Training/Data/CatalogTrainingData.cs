@@ -67,11 +67,13 @@ public sealed class CatalogTrainingData(string? cacheDirectory = null) : ITraini
 }
 
 /// <summary><see cref="IBatchSource"/> over a <see cref="MixtureLoader"/>; its cursor is the loader's <see cref="LoaderCursor"/>.</summary>
-public sealed class MixtureBatchSource(MixtureLoader loader) : IBatchSource
+public sealed class MixtureBatchSource(MixtureLoader loader) : IRowRangeBatchSource
 {
     public IReadOnlyList<string> TaskNames => loader.TaskNames;
 
     public PackedBatch Next() => loader.Next();
+
+    public PackedBatch NextRows(int firstRow, int rowCount) => loader.NextRows(firstRow, rowCount);
 
     public JsonElement Cursor => JsonSerializer.SerializeToElement(loader.Cursor);
 

@@ -22,6 +22,17 @@ public interface IBatchSource
     void Skip(long batches);
 }
 
+/// <summary>
+/// A batch source whose rows are each a pure function of (seed, batch number, row), so a
+/// data-parallel rank can build only its own rows of the next global batch. The cursor still
+/// counts global batches: identical on every rank and valid for any number of ranks.
+/// </summary>
+public interface IRowRangeBatchSource : IBatchSource
+{
+    /// <summary>Rows [firstRow, firstRow + rowCount) of the batch <see cref="IBatchSource.Next"/> would return; moves the cursor by one batch.</summary>
+    PackedBatch NextRows(int firstRow, int rowCount);
+}
+
 /// <summary>Fixed held-out batches per task: the same batches at every evaluation, so losses compare.</summary>
 public interface IHeldOutSource
 {

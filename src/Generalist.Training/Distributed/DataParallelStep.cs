@@ -31,6 +31,12 @@ public sealed class DataParallelStep : IDisposable
     /// <summary>Sums, over ranks, every gradient (one bucketed all-reduce or the configured robust rule).</summary>
     public GradientSyncStats SynchronizeGradients() => _averager.Synchronize();
 
+    /// <summary>The aggregation rule's state to checkpoint (centered clipping's center), or null.</summary>
+    public (string Name, Tensor Tensor)? AggregatorState => _averager.AggregatorState;
+
+    /// <summary>Restores the rule's state from a checkpoint's optimizer entries; returns a note for the log, or null.</summary>
+    public string? RestoreAggregatorState(IReadOnlyDictionary<string, Tensor> entries) => _averager.RestoreAggregatorState(entries);
+
     /// <summary>Element-wise sum over ranks of a small float32 statistics vector (returned on the CPU).</summary>
     public Tensor SumStatistics(Tensor values)
     {

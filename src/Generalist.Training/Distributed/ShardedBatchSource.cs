@@ -6,26 +6,36 @@ using Generalist.Training.Data;
 namespace Generalist.Training.Distributed;
 
 /// <summary>
-/// This rank's rows of the global training stream (see <see cref="DataShard"/>): every rank reads
-/// the same global batches (batch_size rows, the GLOBAL micro-batch) and keeps rows
-/// [rank * batch_size / W, (rank + 1) * batch_size / W). The cursor is the global stream's, identical
-/// on every rank and saved once by rank 0, so a resume with another world size (same batch_size)
-/// continues the very same sample stream: nothing repeated, nothing skipped.
+/// This rank's rows of the global training stream (see <see cref="DataShard"/>): of every global
+/// batch (batch_size rows, the GLOBAL micro-batch) a rank trains on rows
+/// [rank * batch_size / W, (rank + 1) * batch_size / W). The cursor is the global stream's (a batch
+/// number), identical on every rank and saved once by rank 0, so a resume with another world size
+/// (same batch_size) continues the very same sample stream: nothing repeated, nothing skipped.
+/// A source whose rows are pure functions of (seed, batch, row) (<see cref="IRowRangeBatchSource"/>,
+/// e.g. the catalog's MixtureLoader) builds only this rank's rows; any other source builds the
+/// whole global batch and the rank keeps its slice.
 /// </summary>
-public sealed class ShardedBatchSource(IBatchSource global, DataShard shard) : IBatchSource
+public sealed class ShardedBatchSource(IBatchSource global, DataShard shard, int globalBatch) : IBatchSource
 {
+    private readonly (int Start, int Count) _rows = shard.Rows(globalBatch);
+
     public IBatchSource Global => global;
     public IReadOnlyList<string> TaskNames => global.TaskNames;
     public JsonElement Cursor => global.Cursor;
     public void Restore(JsonElement cursor) => global.Restore(cursor);
     public void Skip(long batches) => global.Skip(batches);
 
+    /// <summary>True when only this rank's rows are built (not the whole global batch).</summary>
+    public bool BuildsOwnRowsOnly => global is IRowRangeBatchSource;
+
     public PackedBatch Next()
     {
+        if (shard.WorldSize == 1) return global.Next();
+        if (global is IRowRangeBatchSource rows) return rows.NextRows(_rows.Start, _rows.Count);
         var batch = global.Next();
-        if (shard.WorldSize == 1) return batch;
-        var (start, count) = shard.Rows(batch.BatchSize);
-        return PackedBatchRows.Slice(batch, start, count);
+        if (batch.BatchSize != globalBatch)
+            throw new InvalidDataException($"the data source returned a batch of {batch.BatchSize} rows; batch_size is {globalBatch}");
+        return PackedBatchRows.Slice(batch, _rows.Start, _rows.Count);
     }
 }
 

@@ -83,7 +83,11 @@ internal sealed partial class RunSession
             Rollbacks = _rollbacks,
         };
         var modelTensors = _model.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value)).ToList();
-        var path = _store.Save(state, modelTensors, _optimizer.StateTensors());
+        var optimizerTensors = _optimizer.StateTensors();
+        // A robust rule's history (centered clipping's center) travels with the optimizer state:
+        // without it a resumed run would clip around another center and drift from the original.
+        if (_parallel?.AggregatorState is { } aggregator) optimizerTensors.Add(aggregator);
+        var path = _store.Save(state, modelTensors, optimizerTensors);
         _lastCheckpointStep = _step;
         _progress?.Report(new CheckpointWritten(_step, path));
         return path;
@@ -110,6 +114,7 @@ internal sealed partial class RunSession
             }
             var moments = checkpoint.Optimizer.ReadAll();
             _optimizer.LoadState(moments, state.OptimizerSteps, checkpoint.Optimizer.Path);
+            if (_parallel?.RestoreAggregatorState(moments) is { } note) Log($"{checkpoint.Optimizer.Path}: {note}");
         }
         if (state.Rng.TorchCpu.Length > 0)
         {

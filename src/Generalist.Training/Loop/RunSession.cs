@@ -108,7 +108,7 @@ internal sealed partial class RunSession : IDisposable
         {
             var factory = options.Data ?? DefaultData.Factory();
             var data = factory.Create(config, modelConfig, options.Log);
-            if (distributed.WorldSize > 1) data = data with { Train = new ShardedBatchSource(data.Train, distributed.Shard) };
+            if (distributed.WorldSize > 1) data = data with { Train = new ShardedBatchSource(data.Train, distributed.Shard, config.BatchSize) };
             return new RunSession(config, runDirectory, options, progress, model, data, device, distributed, ownsDistributed);
         }
         catch
@@ -144,10 +144,37 @@ internal sealed partial class RunSession : IDisposable
         return config.ContextLength > 0 ? (shape with { ContextLength = config.ContextLength }).Validate() : shape;
     }
 
+    /// <summary>
+    /// Runs the loop; under a launcher every rank also records how it is doing and how it ended in
+    /// its heartbeat file (&lt;run&gt;/distributed/heartbeat/rank-N.json), which the service shows per rank.
+    /// </summary>
     public TrainingResult Run(bool resume, CancellationToken ct)
+    {
+        var watchdog = _distributed.Watchdog;
+        watchdog?.SetState(Heartbeat.Training);
+        try
+        {
+            var result = RunLoop(resume, ct);
+            watchdog?.SetState(result.Outcome switch
+            {
+                TrainingOutcome.Completed => Heartbeat.Completed,
+                TrainingOutcome.Cancelled => Heartbeat.Cancelled,
+                _ => Heartbeat.Failed,
+            }, result.FailureReason ?? "");
+            return result;
+        }
+        catch (Exception e)
+        {
+            watchdog?.SetState(Heartbeat.Failed, e.Message);
+            throw;
+        }
+    }
+
+    private TrainingResult RunLoop(bool resume, CancellationToken ct)
     {
         if (_distributed.IsRoot) _store.CleanTemporaries();
         Start(resume);
+        if (_distributed.Watchdog is { } startWatchdog) startWatchdog.Step = _step; // a resumed rank shows its step at once
         // Every rank starts from rank 0's weights (they are equal by seed or checkpoint already;
         // this makes it so whatever the platform's kernels did).
         _parallel?.BroadcastParameters(_model.parameters());
@@ -158,13 +185,16 @@ internal sealed partial class RunSession : IDisposable
 
         while (_step < _config.Steps)
         {
-            // A stop asked of any rank stops every rank at the same step (one tiny all-reduce).
-            if (_parallel?.AnyRank(ct.IsCancellationRequested) ?? ct.IsCancellationRequested)
+            // A stop asked of any rank (a signal, or the launching service's stop file) stops
+            // every rank at the same step (one tiny all-reduce).
+            var stop = ct.IsCancellationRequested || StopFileSeen();
+            if (_parallel?.AnyRank(stop) ?? stop)
             {
                 var path = SaveCheckpoint();
                 return new TrainingResult(TrainingOutcome.Cancelled, _step, path, null);
             }
             _step++;
+            if (_distributed.Watchdog is { } watchdog) watchdog.Step = _step;
             var lr = _schedule.At(_step);
             var result = _executor.Run(_data.Train, lr, InjectedMultiplier(_step));
             // Tokens of the whole job (every rank trains on as many): the same count whatever the
@@ -211,6 +241,12 @@ internal sealed partial class RunSession : IDisposable
         }
         return new TrainingResult(TrainingOutcome.Completed, _step, LastCheckpointPath(), null);
     }
+
+    // When this process started: a stop file older than that belongs to an earlier job.
+    private static readonly DateTime ProcessStartUtc = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
+
+    /// <summary>Each rank of a job of several looks for the stop file once per step: one stat, nothing next to a step.</summary>
+    private bool StopFileSeen() => _distributed.WorldSize > 1 && StopRequest.IsRequested(_runDirectory, ProcessStartUtc);
 
     private bool ShouldEvaluate() =>
         _heldOut is not null && (_step % _config.HeldOut.Every == 0 || _step == _config.Steps);
