@@ -4,7 +4,7 @@ using ScottPlot;
 namespace Generalist.Evaluation.Reporting;
 
 /// <summary>One line or point series; Low/High (optional) draw a shaded interval band.</summary>
-public sealed record ChartSeries(string Name, double[] X, double[] Y, bool Line = true, bool Markers = true, double[]? Low = null, double[]? High = null, bool Dashed = false);
+public sealed record ChartSeries(string Name, double[] X, double[] Y, bool Line = true, bool Markers = true, double[]? Low = null, double[]? High = null, bool Dashed = false, bool Dotted = false);
 
 /// <summary>A line chart; LogX/LogY plot log10 of the data with decade ticks labelled in the original units.</summary>
 public sealed record LineChartSpec(string Title, string XLabel, string YLabel, IReadOnlyList<ChartSeries> Series, bool LogX = false, bool LogY = false);
@@ -67,6 +67,7 @@ public static class Charts
             scatter.LineWidth = s.Line ? 2 : 0;
             scatter.MarkerSize = s.Markers ? 7 : 0;
             if (s.Dashed) scatter.LinePattern = LinePattern.Dashed;
+            else if (s.Dotted) scatter.LinePattern = LinePattern.Dotted;
         }
         if (spec.LogX) LogTicks(plot.Axes.Bottom);
         if (spec.LogY) LogTicks(plot.Axes.Left);
