@@ -130,6 +130,10 @@ public static class Charts
         var baseName = Path.Combine(directory, name);
         var files = new ChartFiles(baseName + ".png", baseName + ".svg", baseName + ".csv", baseName + ".json");
         AtomicFiles.Write(files.Png, tmp => plot.SavePng(tmp, Width, Height));
+        // Skia's SVG backend has no path effects: it drew dashed and dotted lines solid anyway and
+        // printed "Unsupported path effect in addPaint." to stderr for each one. The SVG therefore
+        // gets solid lines (colours and legend still tell the series apart); the PNG keeps the patterns.
+        foreach (var scatter in plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>()) scatter.LinePattern = LinePattern.Solid;
         AtomicFiles.Write(files.Svg, tmp => plot.SaveSvg(tmp, Width, Height));
         return files;
     }
