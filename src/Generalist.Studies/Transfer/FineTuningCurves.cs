@@ -25,8 +25,9 @@ internal static class FineTuningCurves
         var generalist = runs.FirstOrDefault(r => r.Role == TransferPlan.Generalist);
         md.Heading(2, "Fine-tuning curves (left-out family)");
         md.Paragraph("Each chart: held-out loss of a left-out task while the generalist trained without its family is fine-tuned on it (solid), " +
-                     "against the same model trained on the family from scratch for the same steps (dotted); dashed lines are the final loss of the task's " +
-                     "specialist (full budget, from scratch) and of the generalist trained on all tasks. A fine-tuned curve below the scratch curve is positive transfer.");
+                     "against the same model trained on the family from scratch for the same steps (dotted); dashed lines are the last held-out loss of the task's " +
+                     "specialist (full budget, from scratch) and of the generalist trained on all tasks. Every value here is the trainer's held-out loss " +
+                     "(the same held-out batches throughout), not the evaluator's. A fine-tuned curve below the scratch curve is positive transfer.");
         foreach (var family in config.Transfer.Families.Keys.OrderBy(f => f, StringComparer.Ordinal))
         {
             var members = config.BaseRun.Tasks.Select(t => t.Name).Where(config.Transfer.Families[family].Contains).ToList();
@@ -47,8 +48,8 @@ internal static class FineTuningCurves
                     series.Add(new ChartSeries($"{prefix}from scratch, same steps", scratchCurve.Select(p => (double)p.Step).ToArray(), scratchCurve.Select(p => p.Loss).ToArray(), Dotted: true));
                 var xMax = fineCurve.Concat(scratchCurve).Max(p => p.Step);
                 var specialist = runs.FirstOrDefault(r => r.Role == TransferPlan.Specialist && r.Name == $"specialist-{task}");
-                var specialistLoss = specialist is null ? null : TransferReport.MeanMetric(specialist, [task], "loss");
-                var generalistLoss = generalist is null ? null : TransferReport.MeanMetric(generalist, [task], "loss");
+                var specialistLoss = FinalHeldOut(specialist, task);
+                var generalistLoss = FinalHeldOut(generalist, task);
                 if (specialistLoss is { } s)
                     series.Add(new ChartSeries($"{prefix}specialist after {specialist!.Steps} steps", [0, xMax], [s, s], Markers: false, Dashed: true));
                 if (generalistLoss is { } g)
@@ -72,13 +73,20 @@ internal static class FineTuningCurves
             return;
         }
         md.Paragraph("Held-out loss (nats/token) at the first and last point of each curve:");
-        md.Table(["family", "task", "fine-tuned: start", "fine-tuned: end", "scratch: start", "scratch: end", "specialist (final)", "generalist (final)"], summary);
+        md.Table(["family", "task", "fine-tuned: start", "fine-tuned: end", "scratch: start", "scratch: end", "specialist (last)", "generalist (last)"], summary);
         var csv = Path.Combine(directory, CsvFile);
         AtomicFiles.WriteText(csv, AtomicFiles.Csv(["family", "task", "run", "role", "step", "loss"],
             points.Select(p => new[] { p.Family, p.Task, p.Run, p.Role, p.Step.ToString(System.Globalization.CultureInfo.InvariantCulture), AtomicFiles.CsvNumber(p.Loss) })));
         md.Paragraph($"Every curve point: [{CsvFile}]({CsvFile}).");
         artifacts.Add(csv);
     }
+
+    /// <summary>
+    /// A reference line must be the same measurement as the curves: the trainer's held-out loss
+    /// (same held-out batches, same cadence), at the run's last evaluation. The evaluator's loss
+    /// scores other held-out sequences and would not be comparable.
+    /// </summary>
+    private static double? FinalHeldOut(SubRunResult? run, string task) => Curve(run, task).LastOrDefault()?.Loss;
 
     private static List<CurvePoint> Curve(SubRunResult? run, string task) =>
         run is null ? [] : run.HeldOutCurve.Where(p => p.Task == task && double.IsFinite(p.Loss)).OrderBy(p => p.Step).ToList();
