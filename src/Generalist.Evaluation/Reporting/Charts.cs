@@ -90,10 +90,18 @@ public static class Charts
             throw new ArgumentException($"heatmap '{name}': values are {spec.Values.GetLength(0)}x{spec.Values.GetLength(1)}, labels {rows}x{cols}");
         var plot = new Plot();
         plot.Title(spec.Title);
-        var heatmap = plot.Add.Heatmap(spec.Values);
+        // ScottPlot 5.1 spreads the cell CENTRES over Position (cell size = extent / (n - 1)), so a
+        // single column or row has no size and is not drawn at all. A lone column (row) is padded
+        // with a NaN one that lies outside the axis limits; Rectangle takes the outer edges.
+        int drawnRows = Math.Max(rows, 2), drawnCols = Math.Max(cols, 2);
+        var drawn = new double[drawnRows, drawnCols];
+        for (var r = 0; r < drawnRows; r++)
+        for (var c = 0; c < drawnCols; c++)
+            drawn[r, c] = r < rows && c < cols ? spec.Values[r, c] : double.NaN;
+        var heatmap = plot.Add.Heatmap(drawn);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
         // Cell (r, c) is centred on (c, rows - 1 - r): the first row is drawn at the top.
-        heatmap.Position = new CoordinateRect(-0.5, cols - 0.5, -0.5, rows - 0.5);
+        heatmap.Rectangle = new CoordinateRect(-0.5, drawnCols - 0.5, rows - 0.5 - drawnRows, rows - 0.5);
         var bar = plot.Add.ColorBar(heatmap);
         bar.Label = spec.ValueLabel;
         for (var r = 0; r < rows; r++)
