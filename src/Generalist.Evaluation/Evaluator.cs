@@ -35,6 +35,8 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
         var device = new Device(request.Device);
         var load = _options.LoadCheckpoint ?? CheckpointLoading.Load;
         using var checkpoint = load(request.CheckpointPath, device);
+        // A run directory resolves to its newest checkpoint; results go beside the weights used.
+        request = request with { CheckpointPath = checkpoint.Path };
         var config = checkpoint.Config;
         var trained = config.Tasks.Select(t => t.Name).ToList();
         var requested = request.Tasks is { Count: > 0 } explicitTasks ? explicitTasks.Distinct().ToList() : trained;

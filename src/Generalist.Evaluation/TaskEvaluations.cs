@@ -14,8 +14,7 @@ internal sealed class TaskEvaluations(GeneralistModel model, SequenceBuilder bui
 {
     private readonly VocabularyLayout _vocab = builder.Vocab;
 
-    public static List<Episode> Take(IEpisodeSource source, int count) =>
-        Enumerable.Range(0, Math.Min(count, source.Count)).Select(source.Get).ToList();
+    public static List<Episode> Take(IEpisodeSource source, int count) => HeldOutSample.Spread(source, count);
 
     private List<ScoredSequence> Score(IReadOnlyList<Episode> episodes, Func<TokenKind, (int, int)?>? ranges = null, int maxTokens = int.MaxValue) =>
         SequenceScorer.Score(model, episodes.Select(e => builder.Build(e)).ToList(), ranges, options.ScoreBatch, device, maxTokens);

@@ -38,8 +38,8 @@ public sealed partial class StudyRunner(StudyBackend backend) : IStudyRunner
         var notes = new List<string>();
         if (backend.StartFromCheckpoint is null && plan.Any(p => p.InitFromRun is not null))
         {
-            notes.Add("Fine-tuning runs were skipped: this trainer cannot start a run from another run's weights " +
-                      "(RunConfig has no field for it), so only the leave-one-family-out and from-scratch runs exist.");
+            notes.Add("Fine-tuning runs were skipped: this study's backend cannot start a run from another run's weights, " +
+                      "so only the leave-one-family-out and from-scratch runs exist.");
             plan = plan.Where(p => p.InitFromRun is null).ToList();
         }
         for (var i = 0; i < plan.Count; i++)
@@ -92,7 +92,8 @@ public sealed partial class StudyRunner(StudyBackend backend) : IStudyRunner
         new Generalist.Training.Loop.Trainer(),
         new Evaluation.Evaluator(),
         preset => Generalist.Model.ParameterCounts.For(Generalist.Model.ModelPresets.Get(preset)).NonEmbedding,
-        StartFromCheckpoint: null));
+        // Fine-tuning: the trainer's init_from (model weights only; fresh optimizer, step 0).
+        StartFromCheckpoint: (config, checkpoint) => config with { InitFrom = checkpoint }));
 
     private long ParametersOf(string preset)
     {

@@ -114,6 +114,17 @@ public sealed record RunConfig
     /// the environment variable GENERALIST_PEAK_FLOPS, when set, is used instead of measuring.
     /// </summary>
     [JsonPropertyName("peak_flops")] public double PeakFlops { get; init; } = 0;
+    /// <summary>
+    /// Start from another run's model weights instead of a random init (fine-tuning): a checkpoint
+    /// directory (RUN/checkpoints/step-N) or a run directory (its newest valid checkpoint). Only the
+    /// model weights are taken: the optimizer state is fresh, the step is 0, and the data stream
+    /// and learning-rate schedule start as for a new run. Every tensor must match this config's
+    /// model (preset, context length) in name and shape, or the run fails naming the first tensor
+    /// that does not. null = random init. A resumed run continues from its own checkpoints and does
+    /// not read this again. Through the service the path is relative to the data root.
+    /// </summary>
+    [JsonPropertyName("init_from"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? InitFrom { get; init; }
     [JsonPropertyName("optimizer")] public OptimizerConfig Optimizer { get; init; } = new();
     [JsonPropertyName("checkpoint")] public CheckpointConfig Checkpoint { get; init; } = new();
     [JsonPropertyName("held_out")] public HeldOutConfig HeldOut { get; init; } = new();
@@ -124,6 +135,9 @@ public sealed record RunConfig
     /// with W ranks, batch_size is the GLOBAL micro-batch and each rank trains on batch_size / W rows.
     /// </summary>
     [JsonPropertyName("distributed")] public Generalist.Distributed.DistributedConfig Distributed { get; init; } = new();
+
+    /// <summary>Longest accepted <see cref="InitFrom"/> path.</summary>
+    public const int MaxPathLength = 4096;
 
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -218,6 +232,8 @@ public sealed record RunConfig
         if ((NonFinite ?? new()).Policy is not ("skip" or "halt")) e.Add(new("non_finite.policy", "must be \"skip\" or \"halt\""));
         Range(e, "non_finite.max_consecutive", (NonFinite ?? new()).MaxConsecutive, 1, 1_000_000);
         if (!(PeakFlops >= 0 && double.IsFinite(PeakFlops))) e.Add(new("peak_flops", "must be a finite number >= 0 (0 = measure)"));
+        if (InitFrom is not null && (string.IsNullOrWhiteSpace(InitFrom) || InitFrom.Length > MaxPathLength || InitFrom.Any(char.IsControl)))
+            e.Add(new("init_from", $"must be a checkpoint or run directory path of 1-{MaxPathLength} characters without control characters (or null)"));
         var sp = Spike ?? new();
         if (!(sp.Factor > 1 && double.IsFinite(sp.Factor))) e.Add(new("spike.factor", "must be a finite number > 1"));
         Range(e, "spike.window", sp.Window, 1, 100_000);

@@ -66,6 +66,31 @@ public class RunsApiTests
     }
 
     [Fact]
+    public async Task Init_from_is_confined_to_the_data_root_and_must_name_a_checkpoint()
+    {
+        await using var svc = await TestService.StartAsync();
+        var runs = svc.Runs();
+        await runs.CreateRunAsync(Rpc.Quick("source", steps: 4, every: 2));
+        await svc.WaitForStateAsync("source", JobState.Succeeded);
+        CreateRunRequest With(string name, string initFrom) => new()
+        {
+            ConfigJson = new RunConfig { Name = name, Steps = 2, InitFrom = initFrom }.ToJson(),
+        };
+        foreach (var outside in new[] { "../source", "/etc", "runs/../../x", "runs/%2e%2e/x" })
+        {
+            var status = await Rpc.FailsWith(StatusCode.InvalidArgument, () => runs.CreateRunAsync(With("escape", outside)).ResponseAsync);
+            Assert.Equal("init_from", status.Detail<BadRequest>()!.FieldViolations.Single().Field);
+        }
+        var missing = await Rpc.FailsWith(StatusCode.InvalidArgument, () => runs.CreateRunAsync(With("missing", "runs/nothing-here")).ResponseAsync);
+        Assert.Contains("no valid checkpoint at 'runs/nothing-here'", missing.Detail<BadRequest>()!.FieldViolations.Single().Description);
+        Assert.DoesNotContain(svc.DataRoot, missing.Detail<BadRequest>()!.FieldViolations.Single().Description);
+
+        var created = await runs.CreateRunAsync(With("finetune", "runs/source/checkpoints/step-4"));
+        Assert.Equal(Path.Combine(svc.DataRoot, "runs", "source", "checkpoints", "step-4"), RunConfig.Parse(created.ConfigJson).InitFrom);
+        await svc.WaitForStateAsync("finetune", JobState.Succeeded);
+    }
+
+    [Fact]
     public async Task A_second_run_with_the_same_name_gets_ALREADY_EXISTS()
     {
         await using var svc = await TestService.StartAsync();

@@ -15,7 +15,9 @@ public class ScalingReportTests
         {
             var loss = (task == "text" ? 2.0 : 0.8) + 90 * Math.Pow(n, -0.35) + (budgets ? 300 * Math.Pow(d, -0.3) : 0);
             loss *= 1 + 0.01 * (random.NextDouble() - 0.5);
-            rows.Add(new ScalingRow(task, n, d, loss, task == "cartpole" ? 100 / (1 + Math.Exp((loss - 1.6) / 0.2)) : null));
+            // The sigmoid's midpoint sits inside the losses' range, so the scores move from near 0 to near 100.
+            double mid = budgets ? 4.5 : 1.6, scale = budgets ? 0.5 : 0.2;
+            rows.Add(new ScalingRow(task, n, d, loss, task == "cartpole" ? 100 / (1 + Math.Exp((loss - mid) / scale)) : null));
         }
         return rows;
     }
@@ -41,6 +43,35 @@ public class ScalingReportTests
         var analysis = ScalingAnalysis.Analyze([new("a", 1e5, 1e6, 3), new("a", 1e6, 1e6, 2)], new BootstrapOptions(Samples: 20));
         Assert.Null(analysis.Tasks[0].LossVsParams);
         Assert.Contains(analysis.Tasks[0].Notes, n => n.Contains("at least 3 points"));
+    }
+
+    [Fact]
+    public void Scores_that_stay_at_one_level_get_no_sigmoid_but_a_note_and_still_a_score_plot()
+    {
+        // Every size still plays like the random policy (the tiny demonstration's cartpole): the
+        // scores carry no information about where along the loss the task is learned.
+        var rows = new[] { 5e4, 1.5e5, 4.4e5, 1e6, 2.7e6 }.Select((n, i) => new ScalingRow("cartpole", n, 6e5, 0.699 - 0.002 * i, -2.7 + 0.1 * (i % 2))).ToList();
+        var analysis = ScalingAnalysis.Analyze(rows, new BootstrapOptions(Samples: 50));
+        var cart = analysis.Tasks.Single();
+        Assert.Null(cart.ScoreVsLoss);
+        Assert.Null(cart.ExtrapolatedScore);
+        Assert.Contains(cart.Notes, n => n.Contains("score(L) not fitted: the scores span only 0.1 points"));
+
+        var dir = Path.Combine(Path.GetTempPath(), "scaling-flat-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (report, artifacts) = ScalingReport.Write(dir, "flat", rows, analysis);
+            Assert.Contains(artifacts, a => a.EndsWith("score_vs_loss_cartpole.png"));
+            var data = File.ReadAllText(Path.Combine(dir, "plots", "score_vs_params_cartpole.csv"));
+            Assert.Contains("expert (100)", data);
+            Assert.Contains("random policy (0)", data);
+            Assert.Contains("no sigmoid: see the notes", File.ReadAllText(report));
+            Assert.Contains("held-out loss vs training FLOPs", File.ReadAllText(Path.Combine(dir, "plots", "loss_vs_flops_cartpole.json")));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
     }
 
     [Fact]

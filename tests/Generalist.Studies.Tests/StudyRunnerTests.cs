@@ -23,7 +23,7 @@ public class StudyRunnerTests
         var evaluator = new FakeEvaluator(p => Sizes[p]);
         // The fake trainer cannot know the preset, so the fine-tune hook and the checkpoint marker carry it.
         var backend = new StudyBackend(new PresetRecordingTrainer(trainer), evaluator, p => Sizes.TryGetValue(p, out var n) ? n : throw new ArgumentException($"unknown model preset '{p}'"),
-            (config, checkpoint) => config with { Name = config.Name });
+            (config, checkpoint) => config with { InitFrom = checkpoint });
         return (new StudyRunner(backend), trainer, evaluator);
     }
 
@@ -46,6 +46,21 @@ public class StudyRunnerTests
             Assert.Equal(20, trainer.Configs.Single(c => c.Name == "without-control-finetuned").Steps);
             Assert.Equal(["cartpole"], trainer.Configs.Single(c => c.Name == "without-control-finetuned").Tasks.Select(t => t.Name));
             Assert.All(evaluator.Requests, r => Assert.Equal(["cartpole", "text"], r.Tasks!));
+            // Each fine-tuning run starts from its leave-one-out generalist's final checkpoint; nothing else does.
+            var fine = trainer.Configs.Single(c => c.Name == "without-control-finetuned");
+            Assert.Equal(Path.Combine(dir, "out", "runs", "without-control", "checkpoints", "step-40"), fine.InitFrom);
+            Assert.Equal(2, fine.HeldOut.Every);
+            Assert.All(trainer.Configs.Where(c => !c.Name.EndsWith("-finetuned", StringComparison.Ordinal)), c => Assert.Null(c.InitFrom));
+            // The fine-tuning curves: one chart per left-out family with the fine-tuned and from-scratch series, and every point in one CSV.
+            var chartCsv = File.ReadAllText(Path.Combine(dir, "out", "plots", "finetune_control.csv"));
+            Assert.Contains("fine-tuned (pre-trained without control)", chartCsv);
+            Assert.Contains("from scratch, same steps", chartCsv);
+            Assert.Contains("specialist after 40 steps", chartCsv);
+            var curves = File.ReadAllLines(Path.Combine(dir, "out", "finetune_curves.csv"));
+            Assert.Equal("family,task,run,role,step,loss", curves[0]);
+            Assert.Contains("control,cartpole,without-control-finetuned,fine_tuned,20,", string.Join("\n", curves));
+            Assert.Contains("language,text,scratch-language,scratch,10,", string.Join("\n", curves));
+            Assert.Equal(2 * 2 * 2 + 1, curves.Length); // 2 families x (fine-tuned + scratch) x steps 10, 20
             var md = File.ReadAllText(result.ReportPath);
             Assert.Contains("| cartpole | control | normalized_score ↑", md);
             Assert.Contains("plots/heatmap_loss.png", md);

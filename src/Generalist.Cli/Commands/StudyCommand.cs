@@ -34,9 +34,12 @@ public static class StudyCommand
             var asJson = parse.GetValue(json);
             Generalist.Torch.TorchRuntime.EnsureLoaded();
             var runner = StudyRunner.CreateDefault();
-            var progress = new Progress<StudyProgress>(p =>
+            // Written on the reporting thread, in order (Progress<T> posts to the thread pool and may
+            // reorder lines), each with the time since the study started.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var progress = new LineProgress(p =>
             {
-                if (!asJson) Console.Error.WriteLine($"[{p.Stage}] {p.Done}/{p.Total}{(p.Message is null ? "" : " " + p.Message)}");
+                if (!asJson) Console.Error.WriteLine($"[{p.Stage}] {p.Done}/{p.Total} {(int)clock.Elapsed.TotalMinutes}:{clock.Elapsed.Seconds:00}{(p.Message is null ? "" : " " + p.Message)}");
             });
             var result = await runner.RunAsync(new StudyRequest(kind, configPath, outDir), progress, ct);
             if (asJson) CliApp.WriteJson(result);
@@ -86,5 +89,15 @@ public static class StudyCommand
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    private sealed class LineProgress(Action<StudyProgress> write) : IProgress<StudyProgress>
+    {
+        private readonly Lock _lock = new();
+
+        public void Report(StudyProgress value)
+        {
+            lock (_lock) write(value);
+        }
     }
 }

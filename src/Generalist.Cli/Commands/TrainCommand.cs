@@ -26,15 +26,19 @@ public static class TrainCommand
         var precision = new Option<string?>("--precision") { Description = "fp32 or bf16." };
         var batchSize = new Option<int?>("--batch-size") { Description = "Sequences per micro-batch." };
         var seed = new Option<long?>("--seed") { Description = "Seed of model init and data order." };
+        var initFrom = new Option<string?>("--init-from")
+        {
+            Description = "Start from this checkpoint's model weights (a step-N directory or a run directory: its newest checkpoint); fresh optimizer, step 0 (fine-tuning). Sets init_from.",
+        };
         var command = new Command("train", "Train the generalist model on a task mixture; checkpoints and metrics.jsonl go to --out.")
         {
-            config, output, resume, preset, tasks, steps, precision, batchSize, seed, json,
+            config, output, resume, preset, tasks, steps, precision, batchSize, seed, initFrom, json,
         };
 
         command.SetAction(parse =>
         {
             var run = BuildConfig(parse.GetValue(config), parse.GetValue(preset), parse.GetValue(tasks), parse.GetValue(steps),
-                parse.GetValue(precision), parse.GetValue(batchSize), parse.GetValue(seed));
+                parse.GetValue(precision), parse.GetValue(batchSize), parse.GetValue(seed), parse.GetValue(initFrom));
             var dir = parse.GetValue(output)?.FullName ?? Path.Combine("checkpoints", run.Name);
             TorchRuntime.EnsureLoaded();
             var result = Execute(run, dir, parse.GetValue(resume), parse.GetValue(json));
@@ -52,7 +56,7 @@ public static class TrainCommand
     }
 
     /// <summary>The config file (when given) with the flags laid over it; validated here so errors name the flag's field.</summary>
-    internal static RunConfig BuildConfig(FileInfo? file, string? preset, string? tasks, int? steps, string? precision, int? batchSize, long? seed)
+    internal static RunConfig BuildConfig(FileInfo? file, string? preset, string? tasks, int? steps, string? precision, int? batchSize, long? seed, string? initFrom = null)
     {
         var run = file is null ? new RunConfig() : RunConfig.Load(file.FullName);
         if (preset is not null) run = run with { Preset = preset };
@@ -66,6 +70,8 @@ public static class TrainCommand
         if (precision is not null) run = run with { Precision = precision };
         if (batchSize is { } b) run = run with { BatchSize = b };
         if (seed is { } sd) run = run with { Seed = sd };
+        // An absolute path: the run's trainer_state.json then names its origin wherever it is read.
+        if (initFrom is not null) run = run with { InitFrom = initFrom.Trim().Length == 0 ? initFrom : Path.GetFullPath(initFrom) };
         var errors = run.Validate();
         if (errors.Count > 0) throw new ConfigException(errors[0].Field, $"{errors[0].Field}: {errors[0].Message}");
         return run;

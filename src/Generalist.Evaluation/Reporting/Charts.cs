@@ -4,7 +4,7 @@ using ScottPlot;
 namespace Generalist.Evaluation.Reporting;
 
 /// <summary>One line or point series; Low/High (optional) draw a shaded interval band.</summary>
-public sealed record ChartSeries(string Name, double[] X, double[] Y, bool Line = true, bool Markers = true, double[]? Low = null, double[]? High = null, bool Dashed = false);
+public sealed record ChartSeries(string Name, double[] X, double[] Y, bool Line = true, bool Markers = true, double[]? Low = null, double[]? High = null, bool Dashed = false, bool Dotted = false);
 
 /// <summary>A line chart; LogX/LogY plot log10 of the data with decade ticks labelled in the original units.</summary>
 public sealed record LineChartSpec(string Title, string XLabel, string YLabel, IReadOnlyList<ChartSeries> Series, bool LogX = false, bool LogY = false);
@@ -67,6 +67,7 @@ public static class Charts
             scatter.LineWidth = s.Line ? 2 : 0;
             scatter.MarkerSize = s.Markers ? 7 : 0;
             if (s.Dashed) scatter.LinePattern = LinePattern.Dashed;
+            else if (s.Dotted) scatter.LinePattern = LinePattern.Dotted;
         }
         if (spec.LogX) LogTicks(plot.Axes.Bottom);
         if (spec.LogY) LogTicks(plot.Axes.Left);
@@ -89,10 +90,18 @@ public static class Charts
             throw new ArgumentException($"heatmap '{name}': values are {spec.Values.GetLength(0)}x{spec.Values.GetLength(1)}, labels {rows}x{cols}");
         var plot = new Plot();
         plot.Title(spec.Title);
-        var heatmap = plot.Add.Heatmap(spec.Values);
+        // ScottPlot 5.1 spreads the cell CENTRES over Position (cell size = extent / (n - 1)), so a
+        // single column or row has no size and is not drawn at all. A lone column (row) is padded
+        // with a NaN one that lies outside the axis limits; Rectangle takes the outer edges.
+        int drawnRows = Math.Max(rows, 2), drawnCols = Math.Max(cols, 2);
+        var drawn = new double[drawnRows, drawnCols];
+        for (var r = 0; r < drawnRows; r++)
+        for (var c = 0; c < drawnCols; c++)
+            drawn[r, c] = r < rows && c < cols ? spec.Values[r, c] : double.NaN;
+        var heatmap = plot.Add.Heatmap(drawn);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
         // Cell (r, c) is centred on (c, rows - 1 - r): the first row is drawn at the top.
-        heatmap.Position = new CoordinateRect(-0.5, cols - 0.5, -0.5, rows - 0.5);
+        heatmap.Rectangle = new CoordinateRect(-0.5, drawnCols - 0.5, rows - 0.5 - drawnRows, rows - 0.5);
         var bar = plot.Add.ColorBar(heatmap);
         bar.Label = spec.ValueLabel;
         for (var r = 0; r < rows; r++)
@@ -129,6 +138,10 @@ public static class Charts
         var baseName = Path.Combine(directory, name);
         var files = new ChartFiles(baseName + ".png", baseName + ".svg", baseName + ".csv", baseName + ".json");
         AtomicFiles.Write(files.Png, tmp => plot.SavePng(tmp, Width, Height));
+        // Skia's SVG backend has no path effects: it drew dashed and dotted lines solid anyway and
+        // printed "Unsupported path effect in addPaint." to stderr for each one. The SVG therefore
+        // gets solid lines (colours and legend still tell the series apart); the PNG keeps the patterns.
+        foreach (var scatter in plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>()) scatter.LinePattern = LinePattern.Solid;
         AtomicFiles.Write(files.Svg, tmp => plot.SaveSvg(tmp, Width, Height));
         return files;
     }

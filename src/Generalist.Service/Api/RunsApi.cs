@@ -17,8 +17,27 @@ public sealed class RunsApi(RunManager runs, RunRegistry registry, EventHub<RunE
 
     public override Task<Run> CreateRun(CreateRunRequest request, ServerCallContext context)
     {
-        var config = BuildConfig(request);
+        var config = ConfineInitFrom(BuildConfig(request), layout.Root);
         return Task.FromResult(runs.Create(config).ToProto(layout));
+    }
+
+    /// <summary>
+    /// init_from arrives relative to the data root and is confined to it like every request path;
+    /// the run then carries the resolved absolute checkpoint directory. A path that holds no valid
+    /// checkpoint is refused now rather than when the run starts.
+    /// </summary>
+    internal static RunConfig ConfineInitFrom(RunConfig config, string root)
+    {
+        if (config.InitFrom is null) return config;
+        var full = Security.SafePaths.Resolve(root, config.InitFrom, "init_from");
+        try
+        {
+            return config with { InitFrom = Training.Checkpointing.ModelWeights.Resolve(full) };
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            throw GrpcErrors.InvalidArgument("init_from", $"no valid checkpoint at '{config.InitFrom}' under the data root: {e.Message.Replace(root, "<data root>")}");
+        }
     }
 
     public override Task<Run> GetRun(GetRunRequest request, ServerCallContext context)

@@ -26,6 +26,16 @@ public sealed record ScalingAnalysisResult(IReadOnlyList<TaskScalingFit> Tasks, 
 /// </summary>
 public static class ScalingAnalysis
 {
+    /// <summary>
+    /// Fewest normalized-score points the measured scores must span for a score-vs-loss sigmoid:
+    /// scores that all sit at one level (e.g. every size still at the random policy's) determine
+    /// neither the midpoint nor the slope, and a fit would report an arbitrary step.
+    /// </summary>
+    public const double MinScoreSpread = 10.0;
+
+    /// <summary>The exponent's search range in the fitter; an interval reaching its top means the data do not fix alpha.</summary>
+    public const double MaxAlpha = 5.0;
+
     public static ScalingAnalysisResult Analyze(IReadOnlyList<ScalingRow> rows, BootstrapOptions? bootstrap = null, double extrapolationFactor = 10)
     {
         bootstrap ??= new BootstrapOptions();
@@ -48,6 +58,8 @@ public static class ScalingAnalysis
         if (budgets > 1 && forN == rows) notes.Add("L(N) fitted on all token budgets together: the largest budget has too few sizes");
         var lossVsParams = Try(() => ScalingLaws.EstimatePowerLaw(forN.Select(r => r.Params).ToList(), forN.Select(r => r.Loss).ToList(), bootstrap, factor), "L(N)", notes);
         var lossVsFlops = Try(() => ScalingLaws.EstimatePowerLaw(rows.Select(r => r.Flops).ToList(), rows.Select(r => r.Loss).ToList(), bootstrap, factor), "L(C)", notes);
+        if (lossVsParams?.AlphaInterval is { } ai && ai.High >= MaxAlpha - 1e-6)
+            notes.Add($"L(N): the alpha interval reaches the fitter's bound {MaxAlpha:0}, so the data do not determine the exponent (losses {rows.Min(r => r.Loss):0.####}..{rows.Max(r => r.Loss):0.####} barely change with N)");
 
         JointLawEstimate? joint = null;
         if (sizes >= 2 && budgets >= 2)
@@ -58,7 +70,11 @@ public static class ScalingAnalysis
         double? extrapolatedScore = null;
         Interval? extrapolatedScoreInterval = null;
         var scored = rows.Where(r => r.Score is not null).ToList();
-        if (scored.Count > 0)
+        var spread = scored.Count > 0 ? scored.Max(r => r.Score!.Value) - scored.Min(r => r.Score!.Value) : 0;
+        if (scored.Count > 0 && spread < MinScoreSpread)
+            notes.Add($"score(L) not fitted: the scores span only {spread:0.#} points ({scored.Min(r => r.Score!.Value):0.#} to {scored.Max(r => r.Score!.Value):0.#}); " +
+                      $"a sigmoid needs scores that move between random (0) and expert (100) by at least {MinScoreSpread:0}");
+        else if (scored.Count > 0)
         {
             sigmoid = Try(() => SigmoidFitter.Estimate(scored.Select(r => r.Loss).ToList(), scored.Select(r => r.Score!.Value).ToList(),
                 bootstrap with { Samples = Math.Min(bootstrap.Samples, 500) }), "score(L)", notes);

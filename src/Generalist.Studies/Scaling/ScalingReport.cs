@@ -64,34 +64,31 @@ public static class ScalingReport
             var taskRows = rows.Where(r => r.Task == t.Task).ToList();
             var slug = Slug(t.Task);
             md.Heading(3, t.Task);
-            var lossN = Charts.Line(plots, $"loss_vs_params_{slug}", LossSpec(t.Task, taskRows, t.LossVsParams, r => r.Params, "parameters N", c));
+            var lossN = Charts.Line(plots, $"loss_vs_params_{slug}", LossSpec(t.Task, taskRows, t.LossVsParams, r => r.Params, "parameters", "parameters N", c));
             md.Chart($"{t.Task}: held-out loss vs parameters", lossN, directory);
-            var lossC = Charts.Line(plots, $"loss_vs_flops_{slug}", LossSpec(t.Task, taskRows, t.LossVsFlops, r => r.Flops, "training FLOPs C = 6ND", c));
+            var lossC = Charts.Line(plots, $"loss_vs_flops_{slug}", LossSpec(t.Task, taskRows, t.LossVsFlops, r => r.Flops, "training FLOPs", "training FLOPs C = 6ND", c));
             md.Chart($"{t.Task}: held-out loss vs training FLOPs", lossC, directory);
             artifacts.AddRange(lossN.All.Concat(lossC.All));
             var scored = taskRows.Where(r => r.Score is not null).ToList();
             if (scored.Count > 0)
             {
                 var scoreN = Charts.Line(plots, $"score_vs_params_{slug}", new LineChartSpec($"{t.Task}: normalized score vs parameters", "parameters N", "normalized score (0 random, 100 expert)",
-                    [new ChartSeries("measured", scored.Select(r => r.Params).ToArray(), scored.Select(r => r.Score!.Value).ToArray(), Line: false)], LogX: true));
+                    [new ChartSeries("measured", scored.Select(r => r.Params).ToArray(), scored.Select(r => r.Score!.Value).ToArray(), Line: false), .. ScoreReferences(scored.Select(r => r.Params))], LogX: true));
                 var scoreC = Charts.Line(plots, $"score_vs_flops_{slug}", new LineChartSpec($"{t.Task}: normalized score vs training FLOPs", "training FLOPs C = 6ND", "normalized score (0 random, 100 expert)",
-                    [new ChartSeries("measured", scored.Select(r => r.Flops).ToArray(), scored.Select(r => r.Score!.Value).ToArray(), Line: false)], LogX: true));
+                    [new ChartSeries("measured", scored.Select(r => r.Flops).ToArray(), scored.Select(r => r.Score!.Value).ToArray(), Line: false), .. ScoreReferences(scored.Select(r => r.Flops))], LogX: true));
                 md.Chart($"{t.Task}: normalized score vs parameters", scoreN, directory);
                 md.Chart($"{t.Task}: normalized score vs training FLOPs", scoreC, directory);
                 artifacts.AddRange(scoreN.All.Concat(scoreC.All));
-                if (t.ScoreVsLoss is { } s)
-                {
-                    var lo = Math.Min(scored.Min(r => r.Loss), t.LossVsParams?.ExtrapolatedLoss ?? double.PositiveInfinity);
-                    var hi = scored.Max(r => r.Loss);
-                    var grid = Enumerable.Range(0, 60).Select(i => lo - 0.05 * (hi - lo) + (1.1 * (hi - lo) + 1e-9) * i / 59.0).ToArray();
-                    var chart = Charts.Line(plots, $"score_vs_loss_{slug}", new LineChartSpec($"{t.Task}: normalized score vs held-out loss", "held-out loss", "normalized score",
-                    [
-                        new ChartSeries("measured", scored.Select(r => r.Loss).ToArray(), scored.Select(r => r.Score!.Value).ToArray(), Line: false),
-                        new ChartSeries($"sigmoid fit (L50 = {s.Fit.Mid:0.###})", grid, grid.Select(s.Fit.Predict).ToArray(), Markers: false),
-                    ]));
-                    md.Chart($"{t.Task}: normalized score vs loss with sigmoid fit", chart, directory);
-                    artifacts.AddRange(chart.All);
-                }
+                // Score against loss is drawn whether or not the sigmoid could be fitted (the notes say why not).
+                var lo = Math.Min(scored.Min(r => r.Loss), t.ScoreVsLoss is null ? double.PositiveInfinity : t.LossVsParams?.ExtrapolatedLoss ?? double.PositiveInfinity);
+                var hi = scored.Max(r => r.Loss);
+                var grid = Enumerable.Range(0, 60).Select(i => lo - 0.05 * (hi - lo) + (1.1 * (hi - lo) + 1e-9) * i / 59.0).ToArray();
+                var scoreSeries = new List<ChartSeries> { new("measured", scored.Select(r => r.Loss).ToArray(), scored.Select(r => r.Score!.Value).ToArray(), Line: false) };
+                if (t.ScoreVsLoss is { } s) scoreSeries.Add(new ChartSeries($"sigmoid fit (L50 = {s.Fit.Mid:0.###})", grid, grid.Select(s.Fit.Predict).ToArray(), Markers: false));
+                scoreSeries.AddRange(ScoreReferences(grid));
+                var chart = Charts.Line(plots, $"score_vs_loss_{slug}", new LineChartSpec($"{t.Task}: normalized score vs held-out loss", "held-out loss (nats/token)", "normalized score (0 random, 100 expert)", scoreSeries));
+                md.Chart($"{t.Task}: normalized score vs loss" + (t.ScoreVsLoss is null ? " (no sigmoid: see the notes)" : " with sigmoid fit"), chart, directory);
+                artifacts.AddRange(chart.All);
             }
         }
         var rowsCsv = Path.Combine(directory, "results.csv");
@@ -114,7 +111,23 @@ public static class ScalingReport
         return (report, artifacts);
     }
 
-    private static LineChartSpec LossSpec(string task, List<ScalingRow> rows, PowerLawEstimate? estimate, Func<ScalingRow, double> x, string xLabel, double confidence)
+    /// <summary>
+    /// Dashed lines at the random policy (0) and the expert (100): they keep the score axis on the
+    /// 0-100 scale, so scores that differ by noise near one level are not stretched over the plot.
+    /// </summary>
+    private static ChartSeries[] ScoreReferences(IEnumerable<double> xs)
+    {
+        var list = xs.ToList();
+        double lo = list.Min(), hi = list.Max();
+        if (hi <= lo) hi = lo * 1.01 + 1e-12;
+        return
+        [
+            new ChartSeries("expert (100)", [lo, hi], [100, 100], Markers: false, Dashed: true),
+            new ChartSeries("random policy (0)", [lo, hi], [0, 0], Markers: false, Dashed: true),
+        ];
+    }
+
+    private static LineChartSpec LossSpec(string task, List<ScalingRow> rows, PowerLawEstimate? estimate, Func<ScalingRow, double> x, string xName, string xLabel, double confidence)
     {
         var series = new List<ChartSeries>();
         foreach (var g in rows.GroupBy(r => r.Tokens).OrderBy(g => g.Key))
@@ -134,7 +147,7 @@ public static class ScalingReport
         }
         // A log loss axis only helps when the losses span more than a decade; otherwise it leaves no tick labels.
         var logY = rows.Max(r => r.Loss) > 10 * Math.Max(rows.Min(r => r.Loss), 1e-12);
-        return new LineChartSpec($"{task}: held-out loss vs {xLabel.Split(' ')[0]}", xLabel, "held-out loss (nats/token)", series, LogX: true, LogY: logY);
+        return new LineChartSpec($"{task}: held-out loss vs {xName}", xLabel, "held-out loss (nats/token)", series, LogX: true, LogY: logY);
     }
 
     private static string Range(Interval? i, string format = "0.####") =>

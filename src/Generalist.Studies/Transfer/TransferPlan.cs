@@ -34,6 +34,8 @@ public static class TransferPlan
                     Tasks = familyTasks,
                     Steps = config.Transfer.FinetuneSteps,
                     Optimizer = baseRun.Optimizer with { WarmupSteps = Math.Min(baseRun.Optimizer.WarmupSteps, Math.Max(config.Transfer.FinetuneSteps / 10, 1)) },
+                    // The fine-tuning curves want ~10 points (plus step 0) whatever the base cadence.
+                    HeldOut = baseRun.HeldOut with { Every = FineTuneHeldOutEvery(config.Transfer.FinetuneSteps, baseRun.HeldOut.Every) },
                 };
                 steps.Add(new($"without-{family}", LeaveOut, baseRun with { Tasks = kept }, null, family));
                 steps.Add(new($"without-{family}-finetuned", FineTuned, fineTune, $"without-{family}", family));
@@ -42,6 +44,13 @@ public static class TransferPlan
             }
         }
         return steps;
+    }
+
+    /// <summary>Held-out cadence of fine-tuning and from-scratch runs: about 10 evaluations, never sparser than the base run's.</summary>
+    public static int FineTuneHeldOutEvery(int finetuneSteps, int baseEvery)
+    {
+        var every = Math.Max(1, finetuneSteps / 10);
+        return baseEvery > 0 ? Math.Min(every, baseEvery) : every;
     }
 
     public static string? FamilyOf(StudyConfig config, string task) =>

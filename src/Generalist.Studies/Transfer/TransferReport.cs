@@ -3,7 +3,12 @@ using Generalist.Evaluation.Reporting;
 
 namespace Generalist.Studies.Transfer;
 
-/// <summary>One row of the per-task transfer table.</summary>
+/// <summary>
+/// One row of the per-task transfer table. Advantage/Transfer/TransferNote compare generalist and
+/// specialist on the task's primary metric (see <see cref="TransferMeasure"/>); LossTransfer does the
+/// same on held-out loss, which every task has, so a control task whose specialist is still near
+/// random (score ratio undefined) has a relative transfer measure too.
+/// </summary>
 public sealed record TransferRow(
     string Task,
     string? Family,
@@ -11,17 +16,20 @@ public sealed record TransferRow(
     bool HigherIsBetter,
     double? Generalist,
     double? Specialist,
+    double? Advantage,
     double? Transfer,
+    string? TransferNote,
+    double? GeneralistLoss,
+    double? SpecialistLoss,
+    double? LossTransfer,
     double? WithoutFamily,
     double? FineTuned,
     double? Scratch);
 
 /// <summary>
 /// The transfer report: the per-task table, heatmaps of training mixture x evaluated task (held-out
-/// loss, and normalized score where control tasks exist) and the fine-tuning curves.
-/// Transfer = generalist / specialist - 1 on the task's primary metric (normalized score for control
-/// tasks, held-out loss otherwise); for a loss, where lower is better, the ratio is inverted
-/// (specialist / generalist - 1) so that a positive transfer always means the generalist is better.
+/// loss, and normalized score where control tasks exist) and the fine-tuning curves
+/// (<see cref="FineTuningCurves"/>). Transfer is defined in <see cref="TransferMeasure"/>.
 /// </summary>
 public static class TransferReport
 {
@@ -34,17 +42,22 @@ public static class TransferReport
         var md = new MarkdownDocument().Heading(1, $"Transfer study: {config.Name}");
         md.Paragraph($"Every model: preset `{config.BaseRun.Preset}`, {config.BaseRun.Steps} steps (fine-tuning and from-scratch runs: {config.Transfer.FinetuneSteps} steps), " +
                      $"batch {config.BaseRun.BatchSize}, seed {config.BaseRun.Seed}; evaluated with suite `{config.Evaluation.Suite}`, {config.Evaluation.Episodes} episodes per control task.");
-        md.Paragraph("Transfer = generalist / specialist − 1 on the primary metric (normalized score for control tasks; held-out loss otherwise, " +
-                     "where the ratio is inverted to specialist / generalist − 1 so that positive always means the generalist is better).");
+        md.Paragraph("Primary metric: normalized score for control tasks (0 = random policy, 100 = expert), held-out loss otherwise. " +
+                     "Difference = generalist − specialist for a score, specialist − generalist for a loss (nats/token), so positive always means the generalist is better. " +
+                     $"Transfer = generalist / specialist − 1 for a score, reported only when the specialist scores at least {TransferMeasure.MinSpecialistScore:0} " +
+                     "(normalized scores near or below 0 make the ratio meaningless: huge, infinite or of the wrong sign), otherwise \"undefined\" and the difference is the measure; " +
+                     "for a loss, specialist / generalist − 1. Loss transfer applies the loss formula to the held-out loss of every task, control tasks included.");
         if (notes is { Count: > 0 }) md.Bullets(notes);
         md.Heading(2, "Per task");
-        md.Table(["task", "family", "metric", "generalist", "specialist", "transfer", "without family", "fine-tuned", "from scratch"],
+        md.Table(["task", "family", "metric", "generalist", "specialist", "difference", "transfer", "loss transfer", "without family", "fine-tuned", "from scratch"],
             rows.Select(r => (IReadOnlyList<string>)
             [
                 r.Task, r.Family ?? "–", r.Metric + (r.HigherIsBetter ? " ↑" : " ↓"), MarkdownDocument.Number(r.Generalist), MarkdownDocument.Number(r.Specialist),
-                r.Transfer is { } t ? (t >= 0 ? "+" : "") + MarkdownDocument.Number(100 * t, "0.#") + "%" : "–",
+                Signed(r.Advantage, "0.####"), r.Transfer is null && r.TransferNote is not null ? "undefined" : Percent(r.Transfer), Percent(r.LossTransfer),
                 MarkdownDocument.Number(r.WithoutFamily), MarkdownDocument.Number(r.FineTuned), MarkdownDocument.Number(r.Scratch),
             ]));
+        var undefined = rows.Where(r => r.TransferNote is not null).Select(r => $"{r.Task}: transfer undefined ({r.TransferNote}); difference {Signed(r.Advantage, "0.#")}").ToList();
+        if (undefined.Count > 0) md.Bullets(undefined);
         var aggregate = runs.FirstOrDefault(r => r.Role == TransferPlan.Generalist)?.Evaluation;
         if (aggregate?.MeanNormalizedScore is { } mean)
             md.Paragraph($"Generalist: mean normalized score {mean:0.#} over control tasks; {aggregate.TasksAtOrAbove50} at or above 50, {aggregate.TasksAtOrAbove80} at or above 80.");
@@ -61,32 +74,7 @@ public static class TransferReport
             artifacts.AddRange(scoreMap.All);
         }
 
-        md.Heading(2, "Fine-tuning curves");
-        var anyCurve = false;
-        foreach (var family in config.Transfer.Families.Keys.OrderBy(f => f, StringComparer.Ordinal))
-        {
-            var members = config.Transfer.Families[family];
-            var fine = runs.FirstOrDefault(r => r.Role == TransferPlan.FineTuned && r.Name == $"without-{family}-finetuned");
-            var scratch = runs.FirstOrDefault(r => r.Role == TransferPlan.Scratch && r.Name == $"scratch-{family}");
-            var series = new List<ChartSeries>();
-            foreach (var (run, label) in new[] { (fine, "fine-tuned from the generalist without " + family), (scratch, "trained from scratch") })
-            {
-                if (run is null) continue;
-                var points = run.HeldOutCurve.Where(p => members.Contains(p.Task)).GroupBy(p => p.Step).OrderBy(g => g.Key).ToList();
-                if (points.Count == 0) continue;
-                series.Add(new ChartSeries(label, points.Select(g => (double)g.Key).ToArray(), points.Select(g => g.Average(p => p.Loss)).ToArray()));
-            }
-            if (series.Count == 0) continue;
-            var xMax = series.Max(s => s.X.Max());
-            var generalist = runs.FirstOrDefault(r => r.Role == TransferPlan.Generalist);
-            var reference = generalist is null ? null : MeanMetric(generalist, members, "loss");
-            if (reference is { } g) series.Add(new ChartSeries($"generalist after {generalist!.Steps} steps (all tasks)", [0, xMax], [g, g], Markers: false, Dashed: true));
-            var chart = Charts.Line(plots, $"finetune_{ScalingSlug(family)}", new LineChartSpec($"{family}: held-out loss while fine-tuning", "fine-tuning step", "held-out loss (mean over the family's tasks)", series));
-            md.Heading(3, family).Chart($"{family}: held-out loss while fine-tuning vs from scratch", chart, directory);
-            artifacts.AddRange(chart.All);
-            anyCurve = true;
-        }
-        if (!anyCurve) md.Paragraph("No held-out curves were recorded (the runs' held_out.every is 0, or leave-one-family-out is off).");
+        FineTuningCurves.Write(md, directory, config, runs, artifacts);
 
         md.Heading(2, "Sub-runs").Table(["run", "role", "tasks", "steps", "initialized from", "checkpoint", "evaluation"],
             runs.Select(r => (IReadOnlyList<string>)
@@ -95,11 +83,12 @@ public static class TransferReport
                 Path.GetRelativePath(directory, r.Checkpoint), $"[evaluation.md]({Path.GetRelativePath(directory, r.Evaluation.MarkdownPath).Replace('\\', '/')})",
             ]));
         var tableCsv = Path.Combine(directory, "transfer.csv");
-        AtomicFiles.WriteText(tableCsv, AtomicFiles.Csv(["task", "family", "metric", "higher_is_better", "generalist", "specialist", "transfer", "without_family", "fine_tuned", "scratch"],
+        AtomicFiles.WriteText(tableCsv, AtomicFiles.Csv(["task", "family", "metric", "higher_is_better", "generalist", "specialist", "difference", "transfer", "transfer_note",
+                "generalist_loss", "specialist_loss", "loss_transfer", "without_family", "fine_tuned", "scratch"],
             rows.Select(r => new[]
             {
-                r.Task, r.Family ?? "", r.Metric, r.HigherIsBetter ? "true" : "false", Num(r.Generalist), Num(r.Specialist), Num(r.Transfer),
-                Num(r.WithoutFamily), Num(r.FineTuned), Num(r.Scratch),
+                r.Task, r.Family ?? "", r.Metric, r.HigherIsBetter ? "true" : "false", Num(r.Generalist), Num(r.Specialist), Num(r.Advantage), Num(r.Transfer),
+                r.TransferNote ?? "", Num(r.GeneralistLoss), Num(r.SpecialistLoss), Num(r.LossTransfer), Num(r.WithoutFamily), Num(r.FineTuned), Num(r.Scratch),
             })));
         var json = Path.Combine(directory, "transfer.json");
         AtomicFiles.WriteJson(json, new { config.Name, Rows = rows, Runs = runs });
@@ -119,19 +108,18 @@ public static class TransferReport
             var family = TransferPlan.FamilyOf(config, task);
             var useScore = runs.Any(r => Score(r, task) is not null);
             var metric = useScore ? "normalized_score" : "loss";
-            double? Value(SubRunResult? r) => r is null ? null : MeanMetric(r, [task], metric);
-            var g = Value(generalist);
-            var s = Value(runs.FirstOrDefault(r => r.Role == TransferPlan.Specialist && r.Name == $"specialist-{task}"));
-            double? transfer = null;
-            if (g is { } gv && s is { } sv)
-            {
-                if (useScore && Math.Abs(sv) > 1e-9) transfer = gv / sv - 1;
-                else if (!useScore && gv > 0) transfer = sv / gv - 1;
-            }
-            rows.Add(new TransferRow(task, family, metric, useScore, g, s, transfer,
-                Value(runs.FirstOrDefault(r => r.Role == TransferPlan.LeaveOut && r.Name == $"without-{family}")),
-                Value(runs.FirstOrDefault(r => r.Role == TransferPlan.FineTuned && r.Name == $"without-{family}-finetuned")),
-                Value(runs.FirstOrDefault(r => r.Role == TransferPlan.Scratch && r.Name == $"scratch-{family}"))));
+            double? Value(SubRunResult? r, string m) => r is null ? null : MeanMetric(r, [task], m);
+            var specialist = runs.FirstOrDefault(r => r.Role == TransferPlan.Specialist && r.Name == $"specialist-{task}");
+            var g = Value(generalist, metric);
+            var s = Value(specialist, metric);
+            var primary = g is { } gv && s is { } sv ? TransferMeasure.Compute(gv, sv, useScore) : null;
+            var gLoss = Value(generalist, "loss");
+            var sLoss = Value(specialist, "loss");
+            var loss = gLoss is { } gl && sLoss is { } sl ? TransferMeasure.Compute(gl, sl, higherIsBetter: false) : null;
+            rows.Add(new TransferRow(task, family, metric, useScore, g, s, primary?.Advantage, primary?.Ratio, primary?.Note, gLoss, sLoss, loss?.Ratio,
+                Value(runs.FirstOrDefault(r => r.Role == TransferPlan.LeaveOut && r.Name == $"without-{family}"), metric),
+                Value(runs.FirstOrDefault(r => r.Role == TransferPlan.FineTuned && r.Name == $"without-{family}-finetuned"), metric),
+                Value(runs.FirstOrDefault(r => r.Role == TransferPlan.Scratch && r.Name == $"scratch-{family}"), metric)));
         }
         return rows;
     }
@@ -149,7 +137,7 @@ public static class TransferReport
     private static double? Score(SubRunResult run, string task) =>
         run.Evaluation.Tasks.FirstOrDefault(t => t.Task == task)?.NormalizedScore;
 
-    private static double? MeanMetric(SubRunResult run, IReadOnlyList<string> tasks, string metric)
+    internal static double? MeanMetric(SubRunResult run, IReadOnlyList<string> tasks, string metric)
     {
         var values = run.Evaluation.Tasks.Where(t => tasks.Contains(t.Task))
             .Select(t => metric == "normalized_score" ? t.NormalizedScore : t.Metrics.TryGetValue(metric, out var v) ? v : (double?)null)
@@ -159,5 +147,7 @@ public static class TransferReport
 
     private static string Num(double? v) => v is { } x ? AtomicFiles.CsvNumber(x) : "";
 
-    private static string ScalingSlug(string s) => Scaling.ScalingReport.Slug(s);
+    private static string Signed(double? v, string format) => v is { } x && double.IsFinite(x) ? (x >= 0 ? "+" : "") + MarkdownDocument.Number(x, format) : "–";
+
+    private static string Percent(double? ratio) => ratio is { } t && double.IsFinite(t) ? Signed(100 * t, "0.#") + "%" : "–";
 }

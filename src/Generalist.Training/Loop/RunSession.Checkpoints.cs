@@ -17,6 +17,7 @@ internal sealed partial class RunSession
             if (existing.Count > 0)
                 throw new ConfigException("resume", $"{_store.Directory} already holds checkpoints (newest step {existing[^1].Step}); resume the run or choose another output directory");
             _metrics?.RewindTo(0);
+            InitializeFrom(_config.InitFrom);
             // A step-0 checkpoint gives the spike detector something to roll back to early on.
             if (_config.Spike.Enabled) SaveCheckpoint();
             return;
@@ -30,6 +31,7 @@ internal sealed partial class RunSession
                 throw new InvalidDataException($"no valid checkpoint to resume from in {_store.Directory}: {string.Join("; ", rejected)}");
             Log($"nothing to resume in {_store.Directory}; starting from step 0");
             _metrics?.RewindTo(0);
+            InitializeFrom(_config.InitFrom);
             if (_config.Spike.Enabled) SaveCheckpoint();
             return;
         }
@@ -37,6 +39,26 @@ internal sealed partial class RunSession
         Restore(checkpoint);
         _metrics?.RewindTo(_step);
         Log($"resumed from {checkpoint.Info.Path} at step {_step}");
+    }
+
+    /// <summary>
+    /// init_from: a new run takes another checkpoint's model weights (nothing else: the optimizer
+    /// moments, step, data cursor and RNG stay those of a fresh run, as fine-tuning wants). Any
+    /// problem with the path or a tensor is a config error naming init_from.
+    /// </summary>
+    private void InitializeFrom(string? path)
+    {
+        if (path is null) return;
+        try
+        {
+            var source = ModelWeights.Open(path);
+            ModelWeights.Load(_model, source.Model, $"preset '{_config.Preset}'" + (_config.ContextLength > 0 ? $", context_length {_config.ContextLength}" : ""));
+            Log($"initialized the model from {source.Path} (step {source.State.Step} of run '{source.State.Config.Name}'); optimizer and step start fresh");
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new ConfigException("init_from", $"init_from: {e.Message}");
+        }
     }
 
     /// <summary>A resumed run must see the same model and data stream; only lengths and cadences may change.</summary>
@@ -102,16 +124,10 @@ internal sealed partial class RunSession
     private void Restore(ValidatedCheckpoint checkpoint)
     {
         var state = checkpoint.State;
+        ModelWeights.Load(_model, checkpoint.Model, $"preset '{_config.Preset}'");
         using (var scope = NewDisposeScope())
         using (no_grad())
         {
-            foreach (var (name, target) in _model.state_dict())
-            {
-                var saved = checkpoint.Model.ReadTensor(name);
-                if (!saved.shape.SequenceEqual(target.shape))
-                    throw new InvalidDataException($"{checkpoint.Model.Path}: tensor '{name}' has shape [{string.Join(",", saved.shape)}], the model expects [{string.Join(",", target.shape)}]");
-                target.copy_(saved);
-            }
             var moments = checkpoint.Optimizer.ReadAll();
             _optimizer.LoadState(moments, state.OptimizerSteps, checkpoint.Optimizer.Path);
             if (_parallel?.RestoreAggregatorState(moments) is { } note) Log($"{checkpoint.Optimizer.Path}: {note}");
