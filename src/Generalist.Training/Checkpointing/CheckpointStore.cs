@@ -94,6 +94,7 @@ public sealed class CheckpointStore(CheckpointOptions options, Action<string>? l
             w.Flush();
             f.Flush(flushToDisk: true);
         }
+        DirectorySync.Flush(temp); // the three files' entries are durable before the directory is published
         PhaseHook?.Invoke("state-written");
 
         // A checkpoint of the same step (after a rollback re-reaches it) is replaced as a whole.
@@ -108,6 +109,7 @@ public sealed class CheckpointStore(CheckpointOptions options, Action<string>? l
         {
             System.IO.Directory.Move(temp, final);
         }
+        DirectorySync.Flush(options.Directory); // the rename itself survives a power cut
         PhaseHook?.Invoke("renamed");
         Prune();
         return final;
