@@ -36,7 +36,7 @@ public static class DemoCommand
     {
         var output = new Option<string>("--out") { Description = "Where the service data and the report go.", DefaultValueFactory = _ => Path.Combine("checkpoints", "demo") };
         var steps = new Option<int>("--steps") { Description = "Training steps of the demo run.", DefaultValueFactory = _ => 60 };
-        var episodes = new Option<int>("--episodes") { Description = "Evaluation episodes per control task.", DefaultValueFactory = _ => 10 };
+        var episodes = new Option<int>("--episodes") { Description = "Evaluation episodes per control task (the default suite caps them at 5).", DefaultValueFactory = _ => 5 };
         var json = CliApp.JsonOption();
         var command = new Command("demo", "Prepare data, start the service, train a small multi-task model through the API, evaluate it and write a report.")
             { output, steps, episodes, json };
@@ -91,14 +91,15 @@ public static class DemoCommand
                 return ExitCodes.Failed;
             }
 
-            log.WriteLine($"[4/4] evaluating the newest checkpoint on the default suite ({episodes} episodes per control task)");
+            log.WriteLine($"[4/4] evaluating the newest checkpoint on the default suite (up to {episodes} episodes per control task)");
             var evaluations = new Evaluations.EvaluationsClient(service.Invoker);
             var evaluation = await evaluations.CreateEvaluationAsync(
                 new CreateEvaluationRequest { Run = run.Name, Suite = "default", Episodes = episodes }, cancellationToken: ct);
             using (var watch = evaluations.WatchEvaluation(new WatchEvaluationRequest { Name = evaluation.Name }, cancellationToken: ct))
             {
                 await foreach (var ev in watch.ResponseStream.ReadAllAsync(ct))
-                    if (ev.EventCase == EvaluationEvent.EventOneofCase.Progress)
+                    // The evaluator's last progress event (no task) only says that every task is done.
+                    if (ev.EventCase == EvaluationEvent.EventOneofCase.Progress && ev.Progress.Task.Length > 0)
                         log.WriteLine($"  {ev.Progress.Task}: {ev.Progress.Done}/{ev.Progress.Total}");
             }
             evaluation = await evaluations.GetEvaluationAsync(new GetEvaluationRequest { Name = evaluation.Name }, cancellationToken: ct);
