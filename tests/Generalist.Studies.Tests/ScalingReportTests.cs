@@ -35,6 +35,25 @@ public class ScalingReportTests
         Assert.Equal(3e7, cart.LossVsParams!.ExtrapolationN);
         var text = analysis.Tasks.Single(t => t.Task == "text");
         Assert.Null(text.ScoreVsLoss);
+        // Clean power laws fix every exponent, so no fit is flagged as a bound of the search.
+        Assert.DoesNotContain(analysis.Tasks.SelectMany(t => t.Notes), n => n.Contains("do not determine"));
+    }
+
+    [Fact]
+    public void An_exponent_pinned_to_the_fitters_bound_is_flagged_not_reported_as_measured()
+    {
+        // mnist held-out losses of a real two-budget tiny study (5 sizes x 200 and 600 steps): the
+        // 3x token spread leaves the D term's exponent at the search's upper bound.
+        double[] ns = [55776, 148352, 444096, 985856, 2659200];
+        double[] short_ = [0.32009, 0.27202, 0.25917, 0.25040, 0.25156];
+        double[] long_ = [0.23524, 0.22156, 0.20517, 0.17358, 0.11853];
+        var rows = ns.SelectMany((n, i) => new[] { new ScalingRow("mnist", n, 409600, short_[i]), new ScalingRow("mnist", n, 1228800, long_[i]) }).ToList();
+        var fit = ScalingAnalysis.Analyze(rows, new BootstrapOptions(Samples: 100)).Tasks.Single();
+        Assert.NotNull(fit.Joint);
+        Assert.Equal(ScalingLaws.MaxExponent, fit.Joint!.Fit.Beta, 6);
+        Assert.Contains(fit.Notes, n => n.StartsWith("L(N, D): the beta estimate sits at the fitter's bound 5"));
+        // The L(N) note describes the rows that were fitted (the largest budget), not every row.
+        Assert.DoesNotContain(fit.Notes, n => n.Contains("0.3201"));
     }
 
     [Fact]

@@ -52,6 +52,9 @@ public sealed record JointLawEstimate(JointLawFit Fit, Interval? AlphaInterval, 
 /// </summary>
 public static class ScalingLaws
 {
+    /// <summary>The top of every exponent's search range; an estimate or interval that reaches it is not fixed by the data.</summary>
+    public const double MaxExponent = 5.0;
+
     /// <summary>Fits L(N) = E + A N^-alpha; needs at least 3 points with at least 2 distinct N.</summary>
     public static PowerLawFit FitPowerLaw(IReadOnlyList<double> ns, IReadOnlyList<double> losses)
     {
@@ -69,7 +72,7 @@ public static class ScalingLaws
         var result = LevenbergMarquardt.Minimize(
             t => Residuals(x, y, t),
             start,
-            t => [Math.Max(t[0], 0), Math.Max(t[1], 0), Math.Clamp(t[2], 0, 5)]);
+            t => [Math.Max(t[0], 0), Math.Max(t[1], 0), Math.Clamp(t[2], 0, MaxExponent)]);
         var t = result.Parameters;
         return new PowerLawFit(t[0], t[1], t[2], n0, Math.Sqrt(result.SumOfSquares / y.Length), y.Length);
     }
@@ -153,7 +156,7 @@ public static class ScalingLaws
         var result = LevenbergMarquardt.Minimize(
             t => y.Select((v, i) => t[0] + t[1] * Math.Pow(xn[i], -t[2]) + t[3] * Math.Pow(xd[i], -t[4]) - v).ToArray(),
             start,
-            t => [Math.Max(t[0], 0), Math.Max(t[1], 0), Math.Clamp(t[2], 0, 5), Math.Max(t[3], 0), Math.Clamp(t[4], 0, 5)]);
+            t => [Math.Max(t[0], 0), Math.Max(t[1], 0), Math.Clamp(t[2], 0, MaxExponent), Math.Max(t[3], 0), Math.Clamp(t[4], 0, MaxExponent)]);
         var t = result.Parameters;
         return new JointLawFit(t[0], t[1], t[2], t[3], t[4], n0, d0, Math.Sqrt(result.SumOfSquares / y.Length), y.Length);
     }

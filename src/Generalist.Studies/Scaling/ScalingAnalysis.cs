@@ -33,8 +33,8 @@ public static class ScalingAnalysis
     /// </summary>
     public const double MinScoreSpread = 10.0;
 
-    /// <summary>The exponent's search range in the fitter; an interval reaching its top means the data do not fix alpha.</summary>
-    public const double MaxAlpha = 5.0;
+    /// <summary>The exponents' search range in the fitter; an estimate or interval reaching its top means the data do not fix that exponent.</summary>
+    public const double MaxExponent = ScalingLaws.MaxExponent;
 
     public static ScalingAnalysisResult Analyze(IReadOnlyList<ScalingRow> rows, BootstrapOptions? bootstrap = null, double extrapolationFactor = 10)
     {
@@ -58,13 +58,22 @@ public static class ScalingAnalysis
         if (budgets > 1 && forN == rows) notes.Add("L(N) fitted on all token budgets together: the largest budget has too few sizes");
         var lossVsParams = Try(() => ScalingLaws.EstimatePowerLaw(forN.Select(r => r.Params).ToList(), forN.Select(r => r.Loss).ToList(), bootstrap, factor), "L(N)", notes);
         var lossVsFlops = Try(() => ScalingLaws.EstimatePowerLaw(rows.Select(r => r.Flops).ToList(), rows.Select(r => r.Loss).ToList(), bootstrap, factor), "L(C)", notes);
-        if (lossVsParams?.AlphaInterval is { } ai && ai.High >= MaxAlpha - 1e-6)
-            notes.Add($"L(N): the alpha interval reaches the fitter's bound {MaxAlpha:0}, so the data do not determine the exponent (losses {rows.Min(r => r.Loss):0.####}..{rows.Max(r => r.Loss):0.####} barely change with N)");
+        if (lossVsParams is not null)
+            NoteUnfixedExponent(notes, "L(N)", "alpha", lossVsParams.Fit.Alpha, lossVsParams.AlphaInterval,
+                $"losses {forN.Min(r => r.Loss):0.####}..{forN.Max(r => r.Loss):0.####} over {Math.Log10(forN.Max(r => r.Params) / forN.Min(r => r.Params)):0.##} decades of N");
+        if (lossVsFlops is not null)
+            NoteUnfixedExponent(notes, "L(C)", "gamma", lossVsFlops.Fit.Alpha, lossVsFlops.AlphaInterval, null);
 
         JointLawEstimate? joint = null;
         if (sizes >= 2 && budgets >= 2)
             joint = Try(() => ScalingLaws.EstimateJointLaw(rows.Select(r => r.Params).ToList(), rows.Select(r => r.Tokens).ToList(), rows.Select(r => r.Loss).ToList(),
                 bootstrap with { Samples = Math.Min(bootstrap.Samples, 300) }), "L(N, D)", notes);
+        if (joint is not null)
+        {
+            NoteUnfixedExponent(notes, "L(N, D)", "alpha", joint.Fit.Alpha, joint.AlphaInterval, null);
+            NoteUnfixedExponent(notes, "L(N, D)", "beta", joint.Fit.Beta, joint.BetaInterval,
+                $"{budgets} token budgets; the D term needs more budgets or a wider spread to be measured");
+        }
 
         SigmoidEstimate? sigmoid = null;
         double? extrapolatedScore = null;
@@ -90,6 +99,20 @@ public static class ScalingAnalysis
             }
         }
         return new TaskScalingFit(task, rows.Count, sizes, budgets, forN == atMax ? maxTokens : null, lossVsParams, lossVsFlops, joint, sigmoid, extrapolatedScore, extrapolatedScoreInterval, notes);
+    }
+
+    /// <summary>
+    /// Notes an exponent that sits at the fitter's bound or whose bootstrap interval reaches it:
+    /// the value printed is then a limit of the search, not a measurement, and readers must know.
+    /// </summary>
+    private static void NoteUnfixedExponent(List<string> notes, string law, string name, double estimate, Interval? interval, string? context)
+    {
+        const double slack = 1e-6;
+        var why = estimate >= MaxExponent - slack ? $"the {name} estimate sits at the fitter's bound {MaxExponent:0}, so the data do not determine {name}"
+            : interval is { } i && i.High >= MaxExponent - slack ? $"the {name} interval reaches the fitter's bound {MaxExponent:0}, so the data give {name} only a lower limit ({name} >= {i.Low:0.###})"
+            : null;
+        if (why is null) return;
+        notes.Add($"{law}: {why}" + (context is null ? "" : $"; {context}"));
     }
 
     private static T? Try<T>(Func<T> fit, string what, List<string> notes) where T : class
