@@ -34,7 +34,7 @@ public sealed record TransferConfig
 public sealed record ScalingConfig
 {
     /// <summary>Model presets, e.g. the ladder rungs ladder-0..ladder-7; at least 4.</summary>
-    [JsonPropertyName("presets")] public List<string> Presets { get; init; } = ["ladder-0", "ladder-1", "ladder-2", "ladder-3"];
+    [JsonPropertyName("presets")] public List<string> Presets { get; init; } = ["ladder-0", "ladder-1", "ladder-2", "ladder-3", "ladder-4"];
     /// <summary>Training steps per run; several values give several token budgets (and the L(N, D) fit). Empty = base.steps.</summary>
     [JsonPropertyName("steps")] public List<int> Steps { get; init; } = [];
     /// <summary>Seeds per (size, steps); more seeds give more points for the bootstrap.</summary>
@@ -98,6 +98,14 @@ public sealed record StudyConfig
         }
         if (config is null) throw new ConfigException("", $"{source}: empty config");
         if (config.Base is null) throw new ConfigException("base", $"{source}: base: required (a run config: preset, tasks, steps, ...)");
+        // An explicit null section would otherwise reach the validation as a null reference.
+        foreach (var (field, value) in new (string, object?)[]
+                 { ("evaluation", config.Evaluation), ("transfer", config.Transfer), ("scaling", config.Scaling), ("bootstrap", config.Bootstrap),
+                   ("transfer.families", config.Transfer?.Families), ("scaling.presets", config.Scaling?.Presets), ("scaling.steps", config.Scaling?.Steps),
+                   ("scaling.seeds", config.Scaling?.Seeds) })
+            if (value is null) throw new ConfigException(field, $"{source}: {field}: must be given as a value, not null (leave the field out for its default)");
+        if (config.Scaling!.Presets.Any(p => string.IsNullOrWhiteSpace(p)))
+            throw new ConfigException("scaling.presets", $"{source}: scaling.presets: every entry must be a preset name (got null or empty)");
         try
         {
             config.BaseRun = RunConfig.Parse(config.Base.ToJsonString(), source + " (base)");
@@ -118,6 +126,8 @@ public sealed record StudyConfig
         var ev = Evaluation ?? new();
         if (!Suites.Contains(ev.Suite)) e.Add(new("evaluation.suite", $"must be one of {string.Join(", ", Suites)} (got '{ev.Suite}')"));
         if (ev.Episodes is < 1 or > 10_000) e.Add(new("evaluation.episodes", $"must be in [1, 10000] (got {ev.Episodes})"));
+        // Checked here, not only by the evaluator, so a bad seed fails before any sub-run trains.
+        if (ev.Seed < 0) e.Add(new("evaluation.seed", $"must be >= 0 (got {ev.Seed})"));
         var tasks = BaseRun.Tasks.Select(t => t.Name).ToHashSet();
         var tr = Transfer ?? new();
         foreach (var (family, members) in tr.Families)

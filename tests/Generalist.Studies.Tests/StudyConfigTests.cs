@@ -25,7 +25,22 @@ public class StudyConfigTests
         var c = StudyConfig.Parse("""{"name":"ok","base":{"preset":"ladder-1","steps":30}}""");
         Assert.Equal("ladder-1", c.BaseRun.Preset);
         Assert.Equal(30, c.BaseRun.Steps);
-        Assert.Equal(4, c.Scaling.Presets.Count);
+        Assert.Equal(5, c.Scaling.Presets.Count);
+    }
+
+    [Theory]
+    [InlineData("""{"base":{},"scaling":null}""", "scaling: must be given as a value, not null")]
+    [InlineData("""{"base":{},"evaluation":null}""", "evaluation: must be given as a value, not null")]
+    [InlineData("""{"base":{},"transfer":null}""", "transfer: must be given as a value, not null")]
+    [InlineData("""{"base":{},"bootstrap":null}""", "bootstrap: must be given as a value, not null")]
+    [InlineData("""{"base":{},"transfer":{"families":null}}""", "transfer.families: must be given as a value, not null")]
+    [InlineData("""{"base":{},"scaling":{"presets":["ladder-0",null,"ladder-2","ladder-3"]}}""", "scaling.presets: every entry must be a preset name")]
+    [InlineData("""{"base":{},"evaluation":{"seed":-5}}""", "evaluation.seed: must be >= 0 (got -5)")]
+    public void NullSectionsAndBadSeedsAreRefusedUpFront(string json, string expected)
+    {
+        var e = Assert.Throws<ConfigException>(() => StudyConfig.Parse(json, "s.json"));
+        Assert.Contains(expected, e.Message);
+        Assert.StartsWith("s.json", e.Message);
     }
 
     [Fact]
