@@ -43,7 +43,7 @@ public static class ModelPresets
                 Shape(layers: 12, dim: 1536, heads: 12, context: 1024)),
         };
         // The scaling ladder: depth and width grow together (width/depth 24..40, head size 16..64)
-        // so that each rung has ~2.2-3x the non-embedding parameters of the one below, from
+        // so that each rung has ~2.1-3x the non-embedding parameters of the one below, from
         // ~0.05M to ~29M; all share one context so that only the size varies in a study.
         (int Layers, int Dim, int Heads)[] ladder =
         [

@@ -1,7 +1,7 @@
 namespace Generalist.Tokenizers;
 
 /// <summary>
-/// Continuous values to tokens and back (DESIGN.md, "The sequence format"; issue 4):
+/// Continuous values to tokens and back (tokenizers/README.md):
 /// observation values are always mu-law companded, y = sgn(x)·ln(|x|·μ + 1)/ln(M·μ + 1) with
 /// μ = 100, M = 256, clipped to [-1, 1]; action values are declared in [-1, 1] by their
 /// environment and are binned as they are. Bin = min(1023, floor((y + 1) / 2 · 1024)); the token

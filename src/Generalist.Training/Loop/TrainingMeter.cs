@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 
 namespace Generalist.Training.Loop;
 
-/// <summary>The `Generalist.Training` meter (DESIGN.md, Telemetry): the latest values of each step.</summary>
+/// <summary>The `Generalist.Training` meter (src/Generalist.Service/README.md, "Telemetry"): the latest values of each step.</summary>
 public static class TrainingMeter
 {
     public const string Name = "Generalist.Training";
