@@ -32,12 +32,40 @@ public static class CliApp
     /// <summary>The shared --json option: results as JSON on stdout, nothing else there.</summary>
     public static Option<bool> JsonOption() => new("--json") { Description = "Write the result as JSON to stdout." };
 
+    /// <summary>The parser names .NET types ("System.Nullable`1[System.Int32]"); say what a user should type instead.</summary>
+    internal static string Readable(string message) =>
+        System.Text.RegularExpressions.Regex.Replace(message, @"as expected type '([^']*)'", m =>
+        {
+            var type = m.Groups[1].Value;
+            return type.Contains("Int32") ? "as a whole number in [-2147483648, 2147483647]"
+                : type.Contains("Int64") ? "as a whole number"
+                : type.Contains("Double") || type.Contains("Single") ? "as a number"
+                : type.Contains("Boolean") ? "as true or false"
+                : type.Contains("FileInfo") || type.Contains("DirectoryInfo") ? "as a path"
+                : "as a value of the right kind";
+        });
+
+    private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult result)
+    {
+        var names = new Stack<string>();
+        for (var r = result; r?.Parent is System.CommandLine.Parsing.CommandResult parent; r = parent) names.Push(r.Command.Name);
+        return names;
+    }
+
     public static void WriteJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Json));
 
     /// <summary>Runs the parsed command; maps known input errors to one line on stderr and exit 2.</summary>
     public static async Task<int> InvokeAsync(RootCommand root, string[] args)
     {
         var parse = root.Parse(args);
+        // Parser errors (an unknown option, "abc" for a number) are input errors like any other:
+        // one line each on stderr and exit 2, not the parser's default help dump and exit 1.
+        if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
+        {
+            foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {Readable(error.Message)}");
+            Console.Error.WriteLine($"(see: generalist {string.Join(' ', parse.CommandResult.Command.Name == root.Name ? [] : CommandPath(parse.CommandResult))} --help)".Replace("  ", " "));
+            return ExitCodes.InvalidInput;
+        }
         try
         {
             // Let exceptions reach the handler below: the default one prints a stack trace and exits 1.
