@@ -45,6 +45,7 @@ public static class CliApp
                 : "as a value of the right kind";
         });
 
+    /// <summary>The subcommand names from the root down (empty for the root itself).</summary>
     private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult result)
     {
         var names = new Stack<string>();
@@ -63,7 +64,7 @@ public static class CliApp
         if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
         {
             foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {Readable(error.Message)}");
-            Console.Error.WriteLine($"(see: generalist {string.Join(' ', parse.CommandResult.Command.Name == root.Name ? [] : CommandPath(parse.CommandResult))} --help)".Replace("  ", " "));
+            Console.Error.WriteLine($"(see: {string.Join(' ', CommandPath(parse.CommandResult).Prepend("generalist"))} --help)");
             return ExitCodes.InvalidInput;
         }
         try

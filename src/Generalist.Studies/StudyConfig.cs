@@ -104,8 +104,6 @@ public sealed record StudyConfig
                    ("transfer.families", config.Transfer?.Families), ("scaling.presets", config.Scaling?.Presets), ("scaling.steps", config.Scaling?.Steps),
                    ("scaling.seeds", config.Scaling?.Seeds) })
             if (value is null) throw new ConfigException(field, $"{source}: {field}: must be given as a value, not null (leave the field out for its default)");
-        if (config.Scaling!.Presets.Any(p => string.IsNullOrWhiteSpace(p)))
-            throw new ConfigException("scaling.presets", $"{source}: scaling.presets: every entry must be a preset name (got null or empty)");
         try
         {
             config.BaseRun = RunConfig.Parse(config.Base.ToJsonString(), source + " (base)");
@@ -142,6 +140,7 @@ public sealed record StudyConfig
         if (tr.FinetuneSteps is < 1 or > 10_000_000) e.Add(new("transfer.finetune_steps", $"must be in [1, 10000000] (got {tr.FinetuneSteps})"));
         var sc = Scaling ?? new();
         if (sc.Presets is null || sc.Presets.Count < 4) e.Add(new("scaling.presets", $"must list at least 4 model presets (got {sc.Presets?.Count ?? 0})"));
+        else if (sc.Presets.Any(string.IsNullOrWhiteSpace)) e.Add(new("scaling.presets", "every entry must be a preset name (got null or empty)"));
         else foreach (var dup in sc.Presets.GroupBy(p => p).Where(g => g.Count() > 1)) e.Add(new("scaling.presets", $"preset '{dup.Key}' is listed twice"));
         foreach (var s in sc.Steps ?? []) if (s is < 1 or > 10_000_000) e.Add(new("scaling.steps", $"every value must be in [1, 10000000] (got {s})"));
         if (sc.Seeds is null || sc.Seeds.Count == 0) e.Add(new("scaling.seeds", "must list at least one seed"));

@@ -33,9 +33,6 @@ public static class ScalingAnalysis
     /// </summary>
     public const double MinScoreSpread = 10.0;
 
-    /// <summary>The exponents' search range in the fitter; an estimate or interval reaching its top means the data do not fix that exponent.</summary>
-    public const double MaxExponent = ScalingLaws.MaxExponent;
-
     public static ScalingAnalysisResult Analyze(IReadOnlyList<ScalingRow> rows, BootstrapOptions? bootstrap = null, double extrapolationFactor = 10)
     {
         bootstrap ??= new BootstrapOptions();
@@ -108,8 +105,9 @@ public static class ScalingAnalysis
     private static void NoteUnfixedExponent(List<string> notes, string law, string name, double estimate, Interval? interval, string? context)
     {
         const double slack = 1e-6;
-        var why = estimate >= MaxExponent - slack ? $"the {name} estimate sits at the fitter's bound {MaxExponent:0}, so the data do not determine {name}"
-            : interval is { } i && i.High >= MaxExponent - slack ? $"the {name} interval reaches the fitter's bound {MaxExponent:0}, so the data give {name} only a lower limit ({name} >= {i.Low:0.###})"
+        const double bound = ScalingLaws.MaxExponent;
+        var why = estimate >= bound - slack ? $"the {name} estimate sits at the fitter's bound {bound:0}, so the data do not determine {name}"
+            : interval is { } i && i.High >= bound - slack ? $"the {name} interval reaches the fitter's bound {bound:0}, so the data give {name} only a lower limit ({name} >= {i.Low:0.###})"
             : null;
         if (why is null) return;
         notes.Add($"{law}: {why}" + (context is null ? "" : $"; {context}"));
