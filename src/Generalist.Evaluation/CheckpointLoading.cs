@@ -30,13 +30,12 @@ public static class CheckpointLoading
         ModelConfig shape;
         try
         {
-            shape = ModelPresets.Get(config.Preset);
+            shape = config.ResolveModel();
         }
-        catch (ArgumentException e)
+        catch (Generalist.Training.ConfigException e)
         {
-            throw new InvalidDataException($"checkpoint: {checkpoint.Path}: its run config names preset '{config.Preset}': {e.Message}");
+            throw new InvalidDataException($"checkpoint: {checkpoint.Path}: its run config does not describe a model: {e.Message}");
         }
-        if (config.ContextLength > 0) shape = (shape with { ContextLength = config.ContextLength }).Validate();
         var model = new GeneralistModel(shape, config.Seed);
         try
         {

@@ -28,9 +28,12 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
     internal Linear Projection => proj;
 
     /// <summary>Training and full-sequence forward: every position attends to itself and earlier ones.</summary>
-    public override Tensor forward(Tensor x) // (B, T, C)
+    public override Tensor forward(Tensor x) => Forward(x, null); // (B, T, C)
+
+    /// <summary>The full-sequence forward with rotary positions 0..T-1 (null: none).</summary>
+    internal Tensor Forward(Tensor x, RotaryPositions? rope) // (B, T, C)
     {
-        var (q, k, v) = Split(x);                                        // each (B, H, T, hd)
+        var (q, k, v) = Split(x, rope);                                  // each (B, H, T, hd)
         var y = F.scaled_dot_product_attention(q, k, v, p: training ? _dropout : 0, is_casual: true);
         return Merge(y, x.shape);
     }
@@ -39,9 +42,10 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
     /// Forward over n new positions that follow `start` cached ones: writes their keys and values
     /// into the cache at [start, start + n) and attends over [0, start + n).
     /// </summary>
-    internal Tensor ForwardCached(Tensor x, KvCache cache, int layer, int start) // (B, n, C)
+    internal Tensor ForwardCached(Tensor x, KvCache cache, int layer, int start, RotaryPositions? rope) // (B, n, C)
     {
-        var (q, k, v) = Split(x);                                        // each (B, H, n, hd)
+        // Keys are cached already rotated: rope holds positions [start, start + n).
+        var (q, k, v) = Split(x, rope);                                  // each (B, H, n, hd)
         var n = (int)x.shape[1];
         var (keys, values) = cache.Write(layer, start, k, v);            // each (B, H, start + n, hd)
         Tensor y;
@@ -60,12 +64,14 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
         return Merge(y, x.shape);
     }
 
-    private (Tensor Q, Tensor K, Tensor V) Split(Tensor x)
+    private (Tensor Q, Tensor K, Tensor V) Split(Tensor x, RotaryPositions? rope)
     {
         long b = x.shape[0], t = x.shape[1], c = x.shape[2];
         var parts = qkv.forward(x).split(c, dim: 2);                     // 3 x (B, T, C)
         Tensor Heads(Tensor part) => part.view(b, t, _heads, c / _heads).transpose(1, 2); // (B, H, T, hd)
-        return (Heads(parts[0]), Heads(parts[1]), Heads(parts[2]));
+        var (q, k) = (Heads(parts[0]), Heads(parts[1]));
+        if (rope is not null) (q, k) = (rope.Apply(q), rope.Apply(k));
+        return (q, k, Heads(parts[2]));
     }
 
     private Tensor Merge(Tensor y, long[] shape) // y: (B, H, T, hd)
@@ -118,15 +124,17 @@ public sealed class Block : nn.Module<Tensor, Tensor>
 
     internal IEnumerable<Linear> ResidualProjections => [attention.Projection, mlp.Projection];
 
-    public override Tensor forward(Tensor x) // (B, T, C)
+    public override Tensor forward(Tensor x) => Forward(x, null); // (B, T, C)
+
+    internal Tensor Forward(Tensor x, RotaryPositions? rope) // (B, T, C)
     {
-        var h = x + attention.forward(attention_norm.forward(x));
+        var h = x + attention.Forward(attention_norm.forward(x), rope);
         return h + mlp.forward(mlp_norm.forward(h));
     }
 
-    internal Tensor ForwardCached(Tensor x, KvCache cache, int layer, int start) // (B, n, C)
+    internal Tensor ForwardCached(Tensor x, KvCache cache, int layer, int start, RotaryPositions? rope) // (B, n, C)
     {
-        var h = x + attention.ForwardCached(attention_norm.forward(x), cache, layer, start);
+        var h = x + attention.ForwardCached(attention_norm.forward(x), cache, layer, start, rope);
         return h + mlp.forward(mlp_norm.forward(h));
     }
 }

@@ -69,7 +69,10 @@ public static class GeneralistDecoding
         cache.WriteEmbeddings(start, x);
         var h = x;
         var blocks = model.Blocks;
-        for (var layer = 0; layer < blocks.Count; layer++) h = blocks[layer].ForwardCached(h, cache, layer, start);
+        // Positions of the appended run: [start, start + its length). After a slide start is 0: the
+        // window is re-encoded from position 0, as a full forward pass over it would be.
+        var rope = RotaryPositions.For(model.Config, start, x.shape[1], x.device);
+        for (var layer = 0; layer < blocks.Count; layer++) h = blocks[layer].ForwardCached(h, cache, layer, start, rope);
         cache.Length = start + (int)x.shape[1];
         var total = h.shape[1];
         h = allPositions ? h.narrow(1, total - n, n) : h.select(1, total - 1);  // (B, n, C) or (B, C)

@@ -17,8 +17,9 @@ public sealed record LossOutput(
 /// The Gato-style decoder: one transformer over text tokens, discretized values and image patches.
 ///   x = token_embedding(tokens)                        // (B, T, C); patch positions overwritten:
 ///   x[patch] = patch_embedding(pixels) + row + col     // ResNet-v2 block + image row/column positions
-///   x = x + local_position_embedding(local positions)  // the only positions (no absolute ones)
-///   x = blocks(x)                                      // pre-norm causal transformer blocks
+///   x = x + value_embedding(tokens)                    // W·φ(bin centre) on continuous values (optional)
+///   x = x + local_position_embedding(local positions)  // no absolute positions
+///   x = blocks(x)                                      // pre-norm causal blocks, rotary positions (optional)
 ///   logits = head(final_norm(x))                       // (B, T, V); head tied to token_embedding by default
 /// Field names are checkpoint keys (`token_embedding.weight`, `blocks.3.mlp.fc.weight`, ...).
 /// </summary>
@@ -29,6 +30,7 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
     private readonly Embedding patch_row_embedding;      // (MaxImageRows, C)
     private readonly Embedding patch_col_embedding;      // (MaxImageCols, C)
     private readonly Embedding local_position_embedding; // (MaxLocalPositions, C)
+    private readonly ValueEmbedding? value_embedding;    // φ(bin centre) -> (C); null when Gato exact
     private readonly ModuleList<Block> blocks;
     private readonly LayerNorm final_norm;
     private readonly Linear? head;                       // null when tied to token_embedding
@@ -51,6 +53,7 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
         patch_row_embedding = nn.Embedding(config.MaxImageRows, config.ModelDim);
         patch_col_embedding = nn.Embedding(config.MaxImageCols, config.ModelDim);
         local_position_embedding = nn.Embedding(config.MaxLocalPositions, config.ModelDim);
+        value_embedding = config.ValueEmbedding == ValueEmbeddingKind.Fourier ? new ValueEmbedding(config) : null;
         blocks = nn.ModuleList(Enumerable.Range(0, config.Layers).Select(_ => new Block(config)).ToArray());
         final_norm = nn.LayerNorm(config.ModelDim);
         head = config.TieEmbeddings ? null : nn.Linear(config.ModelDim, config.VocabSize, hasBias: false);
@@ -64,7 +67,8 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
     {
         CheckLength(inputs.Length, Config.ContextLength, "inputs length");
         var x = Embed(inputs);                                   // (B, T, C)
-        foreach (var block in blocks) x = block.forward(x);      // (B, T, C)
+        var rope = RotaryPositions.For(Config, 0, inputs.Length, x.device); // positions 0..T-1 of each row
+        foreach (var block in blocks) x = block.Forward(x, rope); // (B, T, C)
         return Logits(final_norm.forward(x));                     // (B, T, V)
     }
 
@@ -116,6 +120,7 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
     {
         long b = inputs.BatchSize, t = inputs.Length, c = Config.ModelDim;
         var x = token_embedding.forward(inputs.Tokens);                                // (B, T, C)
+        if (value_embedding is not null) x = x + value_embedding.forward(inputs.Tokens);
         if (inputs.PatchCount > 0)
         {
             if (inputs.Patches.shape[1] != Config.PatchDim)

@@ -7,7 +7,8 @@ namespace Generalist.Model;
 /// The B sequences advance together (every call appends the same number of positions to each).
 ///
 /// Sliding window: the model has no absolute positions (only learned local observation
-/// positions, as Gato), so any run of consecutive positions is a valid input. When appending
+/// positions, as Gato, and optionally rotary positions, which are relative), so any run of
+/// consecutive positions is a valid input. When appending
 /// would pass <see cref="Capacity"/> (the context length), the oldest positions are dropped and
 /// the kept ones are re-encoded from their stored input embeddings, so the logits are exactly
 /// those of a full forward pass over the window. To amortize that re-encoding, a slide drops

@@ -62,6 +62,32 @@ public sealed record ModelConfig
     /// own matmul in the FLOP count. Off: a separate `head.weight` checkpoint key.</summary>
     public bool TieEmbeddings { get; init; } = true;
 
+    /// <summary>What continuous-value tokens add to their embedding row. Fourier (default): a learned
+    /// linear map of smooth features of the bin centre, so that neighbouring bins start out close and
+    /// a bin never seen in training still embeds near its neighbours (measured: cartpole specialist
+    /// 6 -> 44 normalized at 300 steps; src/Generalist.Model/README.md). None: Gato exact (each bin is
+    /// only its own independent row).</summary>
+    public ValueEmbeddingKind ValueEmbedding { get; init; } = ValueEmbeddingKind.Fourier;
+
+    /// <summary>Frequencies K of the Fourier value features [y, sin(k pi y), cos(k pi y)], k = 1..K, where
+    /// y in [-1, 1] is the bin centre in companded space. 8: the finest wave spans 1/8 of the range
+    /// (~128 bins), so features separate nearby states without making every bin independent again.</summary>
+    public int ValueFrequencies { get; init; } = 8;
+
+    /// <summary>Positions inside attention. Rope (default): rotary relative positions on queries and
+    /// keys (Su et al. 2021), so the model can find the current timestep's tokens among earlier ones;
+    /// exact under the KV cache's sliding window because only differences of positions matter.
+    /// None: Gato exact (attention sees only the local observation positions added to embeddings).</summary>
+    public AttentionPositionKind AttentionPositions { get; init; } = AttentionPositionKind.Rope;
+
+    /// <summary>Base of the rotary frequencies (10,000 as in RoFormer and LLaMA).</summary>
+    public double RopeBase { get; init; } = 10_000;
+
+    /// <summary>The first continuous-bin token id and the number of bins (the vocabulary layout's),
+    /// so the value embedding knows which tokens are values.</summary>
+    public int ContinuousOffset { get; init; } = VocabularyLayout.Default.ContinuousOffset;
+    public int ContinuousBins { get; init; } = VocabularyLayout.Default.ContinuousBins;
+
     /// <summary>The groups of every GroupNorm in the patch block (a fixed architecture constant).</summary>
     public const int PatchNormGroups = 4;
 
@@ -89,6 +115,15 @@ public sealed record ModelConfig
         Require(MaxLocalPositions, nameof(MaxLocalPositions), 1, 1 << 20);
         Require(MaxImageRows, nameof(MaxImageRows), 1, 4096);
         Require(MaxImageCols, nameof(MaxImageCols), 1, 4096);
+        Require(ValueFrequencies, nameof(ValueFrequencies), 1, 64);
+        if (!Enum.IsDefined(ValueEmbedding)) throw new ArgumentException($"ValueEmbedding ({ValueEmbedding}) must be None or Fourier.");
+        if (!Enum.IsDefined(AttentionPositions)) throw new ArgumentException($"AttentionPositions ({AttentionPositions}) must be None or Rope.");
+        if (AttentionPositions == AttentionPositionKind.Rope && HeadDim % 2 != 0)
+            throw new ArgumentException($"rotary positions need an even head size; ModelDim / Heads = {HeadDim}.");
+        if (!(RopeBase > 1 && double.IsFinite(RopeBase))) throw new ArgumentException($"RopeBase ({RopeBase}) must be a finite number > 1.");
+        // A small test vocabulary may hold no value tokens at all: then the value features are zero.
+        Require(ContinuousOffset, nameof(ContinuousOffset), 0, 1 << 24);
+        Require(ContinuousBins, nameof(ContinuousBins), 2, 1 << 20);
         if (!(Dropout >= 0 && Dropout < 1))
             throw new ArgumentException($"Dropout ({Dropout}) must be in [0, 1).");
         return this;
@@ -100,3 +135,9 @@ public sealed record ModelConfig
             throw new ArgumentException($"{name} ({value}) must be in [{min}, {max}].");
     }
 }
+
+/// <summary>How continuous-value tokens are embedded (see <see cref="ModelConfig.ValueEmbedding"/>).</summary>
+public enum ValueEmbeddingKind { None, Fourier }
+
+/// <summary>Positions inside attention (see <see cref="ModelConfig.AttentionPositions"/>).</summary>
+public enum AttentionPositionKind { None, Rope }

@@ -15,10 +15,11 @@ public sealed record ParameterCounts(
     long Blocks,
     long FinalNorm,
     long SeparateHead,         // 0 when the head is tied to the token embedding
-    long HeadMatmul)           // VocabSize x ModelDim: the head's weights, tied or not
+    long HeadMatmul,           // VocabSize x ModelDim: the head's weights, tied or not
+    long ValueEmbedding = 0)   // the Fourier value features' projection (0 when Gato exact)
 {
     public long NonEmbedding => Blocks + FinalNorm;
-    public long Total => TokenEmbedding + PositionEmbeddings + PatchEmbedding + Blocks + FinalNorm + SeparateHead;
+    public long Total => TokenEmbedding + ValueEmbedding + PositionEmbeddings + PatchEmbedding + Blocks + FinalNorm + SeparateHead;
 
     /// <summary>The N of 6N + 12*L*T*d: parameters every token multiplies through, i.e. the
     /// non-embedding parameters plus the output head (nanoGPT's convention: its tied head counts).
@@ -46,7 +47,8 @@ public sealed record ParameterCounts(
             Blocks: config.Layers * block,
             FinalNorm: layerNorm,
             SeparateHead: config.TieEmbeddings ? 0 : v * d,
-            HeadMatmul: v * d);
+            HeadMatmul: v * d,
+            ValueEmbedding: config.ValueEmbedding == ValueEmbeddingKind.Fourier ? Generalist.Model.ValueEmbedding.FeatureCount(config) * d : 0);
     }
 
     /// <summary>FLOPs of one training token (forward + backward): 6N + 12*L*T*d (PaLM appendix B),
@@ -75,5 +77,5 @@ public sealed record ParameterCounts(
     public static string Millions(long count) => (count / 1e6).ToString(count < 1_000_000 ? "0.000M" : "0.00M", CultureInfo.InvariantCulture);
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"total {Millions(Total)} = token embedding {Millions(TokenEmbedding)} + positions {Millions(PositionEmbeddings)} + patch block {Millions(PatchEmbedding)} + blocks {Millions(Blocks)} + final norm {FinalNorm} + separate head {Millions(SeparateHead)}; non-embedding {Millions(NonEmbedding)}, FLOP N {Millions(FlopParameters)}");
+        $"total {Millions(Total)} = token embedding {Millions(TokenEmbedding)} + value embedding {ValueEmbedding} + positions {Millions(PositionEmbeddings)} + patch block {Millions(PatchEmbedding)} + blocks {Millions(Blocks)} + final norm {FinalNorm} + separate head {Millions(SeparateHead)}; non-embedding {Millions(NonEmbedding)}, FLOP N {Millions(FlopParameters)}");
 }

@@ -77,6 +77,32 @@ public sealed record SpikeConfig
 }
 
 /// <summary>
+/// Architecture choices beyond the preset's shape, each measured against Gato's exact design
+/// (the ablation in src/Generalist.Model/README.md). A checkpoint written before this section
+/// existed was Gato exact, so its trainer state reads as <see cref="GatoExact"/>.
+/// </summary>
+public sealed record ModelOptions
+{
+    /// <summary>"fourier" (default): continuous-value tokens add a learned map of smooth features of
+    /// their bin centre; "none": Gato exact, every bin its own independent embedding row.</summary>
+    [JsonPropertyName("value_embedding")] public string ValueEmbedding { get; init; } = "fourier";
+    /// <summary>"rope" (default): rotary relative positions in attention; "none": Gato exact.</summary>
+    [JsonPropertyName("attention_positions")] public string AttentionPositions { get; init; } = "rope";
+
+    public static ModelOptions GatoExact { get; } = new() { ValueEmbedding = "none", AttentionPositions = "none" };
+
+    public static readonly string[] ValueEmbeddings = ["fourier", "none"];
+    public static readonly string[] AttentionPositionKinds = ["rope", "none"];
+
+    /// <summary>The preset's shape with these choices (call after <see cref="RunConfig.Validate"/>).</summary>
+    public Generalist.Model.ModelConfig ApplyTo(Generalist.Model.ModelConfig shape) => shape with
+    {
+        ValueEmbedding = ValueEmbedding == "none" ? Generalist.Model.ValueEmbeddingKind.None : Generalist.Model.ValueEmbeddingKind.Fourier,
+        AttentionPositions = AttentionPositions == "none" ? Generalist.Model.AttentionPositionKind.None : Generalist.Model.AttentionPositionKind.Rope,
+    };
+}
+
+/// <summary>
 /// A training run, as a JSON file. Every field has a default; unknown fields are errors.
 /// <see cref="Validate"/> names each bad field with its allowed range.
 /// </summary>
@@ -125,6 +151,8 @@ public sealed record RunConfig
     /// </summary>
     [JsonPropertyName("init_from"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? InitFrom { get; init; }
+    /// <summary>Value embedding and attention positions (Gato exact: both "none").</summary>
+    [JsonPropertyName("model")] public ModelOptions Model { get; init; } = new();
     [JsonPropertyName("optimizer")] public OptimizerConfig Optimizer { get; init; } = new();
     [JsonPropertyName("checkpoint")] public CheckpointConfig Checkpoint { get; init; } = new();
     [JsonPropertyName("held_out")] public HeldOutConfig HeldOut { get; init; } = new();
@@ -213,10 +241,13 @@ public sealed record RunConfig
         // A section written as null would reach the trainer as null: refuse it here (omit it for the defaults).
         foreach (var (field, section) in new (string, object?)[]
                  {
-                     ("optimizer", Optimizer), ("checkpoint", Checkpoint), ("held_out", HeldOut), ("non_finite", NonFinite),
+                     ("model", Model), ("optimizer", Optimizer), ("checkpoint", Checkpoint), ("held_out", HeldOut), ("non_finite", NonFinite),
                      ("spike", Spike), ("distributed", Distributed),
                  })
             if (section is null) e.Add(new(field, "must be an object, not null (leave it out for the defaults)"));
+        var m = Model ?? new();
+        if (!ModelOptions.ValueEmbeddings.Contains(m.ValueEmbedding)) e.Add(new("model.value_embedding", "must be \"fourier\" or \"none\""));
+        if (!ModelOptions.AttentionPositionKinds.Contains(m.AttentionPositions)) e.Add(new("model.attention_positions", "must be \"rope\" or \"none\""));
         var o = Optimizer ?? new();
         if (!(o.LearningRate > 0 && o.LearningRate <= 1)) e.Add(new("optimizer.learning_rate", "must be in (0, 1]"));
         if (!(o.MinLrRatio >= 0 && o.MinLrRatio <= 1)) e.Add(new("optimizer.min_lr_ratio", "must be in [0, 1]"));
@@ -242,6 +273,37 @@ public sealed record RunConfig
         Range(e, "spike.max_rollbacks", sp.MaxRollbacks, 0, 1000);
         foreach (var (field, message) in (Distributed ?? new()).Validate()) e.Add(new(field, message));
         return e;
+    }
+
+    /// <summary>
+    /// The model this config trains: the preset's shape (or an explicit one), its context length
+    /// and the model options. The trainer and the checkpoint loader both resolve it here, so a
+    /// checkpoint always rebuilds the model it was trained with.
+    /// </summary>
+    public Generalist.Model.ModelConfig ResolveModel(Generalist.Model.ModelConfig? explicitShape = null)
+    {
+        Generalist.Model.ModelConfig shape;
+        if (explicitShape is not null) shape = explicitShape;
+        else
+        {
+            try
+            {
+                shape = Generalist.Model.ModelPresets.Get(Preset);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ConfigException("preset", $"preset: {e.Message}");
+            }
+        }
+        if (ContextLength > 0) shape = shape with { ContextLength = ContextLength };
+        try
+        {
+            return (Model ?? new()).ApplyTo(shape).Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigException("model", $"model: {e.Message}");
+        }
     }
 
     private static void Range(List<ConfigError> errors, string field, long value, long min, long max)

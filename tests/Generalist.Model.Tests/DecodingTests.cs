@@ -6,11 +6,21 @@ public class DecodingTests
 {
     private const double Tolerance = 1e-4;
 
-    [Fact]
-    public void Incremental_decoding_gives_the_logits_of_a_full_forward_pass()
+    // Every combination of the model options: Gato exact, each change alone, and the default.
+    public static TheoryData<ValueEmbeddingKind, AttentionPositionKind> Options => new()
+    {
+        { ValueEmbeddingKind.None, AttentionPositionKind.None },
+        { ValueEmbeddingKind.Fourier, AttentionPositionKind.None },
+        { ValueEmbeddingKind.None, AttentionPositionKind.Rope },
+        { ValueEmbeddingKind.Fourier, AttentionPositionKind.Rope },
+    };
+
+    [Theory]
+    [MemberData(nameof(Options))]
+    public void Incremental_decoding_gives_the_logits_of_a_full_forward_pass(ValueEmbeddingKind values, AttentionPositionKind positions)
     {
         using var scope = NewDisposeScope();
-        var config = SyntheticBatches.SmallConfig(context: 24, layers: 3);
+        var config = SyntheticBatches.SmallConfig(context: 24, layers: 3) with { ValueEmbedding = values, AttentionPositions = positions };
         using var model = new GeneralistModel(config, seed: 5);
         model.eval();
         var batch = SyntheticBatches.Create(config, batchSize: 2, length: 20, seed: 6, imageStart: 3, rows: 2, cols: 2);
@@ -34,11 +44,12 @@ public class DecodingTests
         Assert.Equal(0, cache.Slides);
     }
 
-    [Fact]
-    public void The_window_slides_and_equals_a_full_pass_over_the_kept_positions()
+    [Theory]
+    [MemberData(nameof(Options))]
+    public void The_window_slides_and_equals_a_full_pass_over_the_kept_positions(ValueEmbeddingKind values, AttentionPositionKind positions)
     {
         using var scope = NewDisposeScope();
-        var config = SyntheticBatches.SmallConfig(context: 16, layers: 2);
+        var config = SyntheticBatches.SmallConfig(context: 16, layers: 2) with { ValueEmbedding = values, AttentionPositions = positions };
         using var model = new GeneralistModel(config, seed: 7);
         model.eval();
         const int total = 50;
@@ -88,6 +99,34 @@ public class DecodingTests
         using var inputs = SyntheticBatches.Create(config, batchSize: 2, length: 4, seed: 1).Slice(0, 4, config);
         var e = Assert.Throws<ArgumentException>(() => model.Extend(inputs, cache));
         Assert.Contains("cache holds 3", e.Message);
+    }
+
+    [Fact]
+    public void Rotary_positions_make_attention_see_distance()
+    {
+        // Without any position signal, the last position's output cannot tell which of two earlier
+        // tokens came first when their local positions are equal; with rotary positions it can.
+        using var scope = NewDisposeScope();
+        double Difference(AttentionPositionKind positions)
+        {
+            var config = SyntheticBatches.SmallConfig(context: 8, layers: 1) with { AttentionPositions = positions, ValueEmbedding = ValueEmbeddingKind.None };
+            using var model = new GeneralistModel(config, seed: 3);
+            model.eval();
+            // At initialisation attention is nearly uniform (q·k ~ 0), which hides any position
+            // signal; larger weights make the scores, and so the order, matter (not so large that the
+            // softmax saturates on one token, which would hide the order again).
+            using (no_grad()) foreach (var p in model.parameters()) p.mul_(4);
+            var zeros = tensor(new long[] { 0, 0, 0 }, [1, 3]);
+            using var ab = new ModelInputs(1, 3, 0, tensor(new long[] { 11, 22, 33 }, [1, 3]), zeros, empty([0], ScalarType.Int64),
+                empty([0, config.PatchDim]), empty([0], ScalarType.Int64), empty([0], ScalarType.Int64));
+            using var ba = new ModelInputs(1, 3, 0, tensor(new long[] { 22, 11, 33 }, [1, 3]), zeros, empty([0], ScalarType.Int64),
+                empty([0, config.PatchDim]), empty([0], ScalarType.Int64), empty([0], ScalarType.Int64));
+            using var _ = no_grad();
+            return (model.forward(ab).select(1, 2) - model.forward(ba).select(1, 2)).abs().max().item<float>();
+        }
+        Assert.True(Difference(AttentionPositionKind.None) < 1e-5, "Gato exact should not see the order of two earlier tokens from the last position");
+        var rope = Difference(AttentionPositionKind.Rope);
+        Assert.True(rope > 1e-3, $"rotary positions should make the order visible (difference {rope}, without {Difference(AttentionPositionKind.None)})");
     }
 
     private static void AssertClose(Tensor expected, Tensor actual)

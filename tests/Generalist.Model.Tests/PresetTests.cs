@@ -45,11 +45,12 @@ public class PresetTests
     }
 
     [Theory]
-    [InlineData("tiny", true)]
-    [InlineData("ladder-1", false)]
-    public void Counts_from_the_config_equal_the_built_module(string preset, bool tied)
+    [InlineData("tiny", true, ValueEmbeddingKind.Fourier)]
+    [InlineData("ladder-1", false, ValueEmbeddingKind.Fourier)]
+    [InlineData("tiny", true, ValueEmbeddingKind.None)]
+    public void Counts_from_the_config_equal_the_built_module(string preset, bool tied, ValueEmbeddingKind values)
     {
-        var config = ModelPresets.Get(preset) with { TieEmbeddings = tied };
+        var config = ModelPresets.Get(preset) with { TieEmbeddings = tied, ValueEmbedding = values };
         using var model = new GeneralistModel(config);
         var counts = model.DescribeParameters();
         Assert.Equal(counts.Total, model.CountParameters());
@@ -74,12 +75,19 @@ public class PresetTests
             "patch_embedding.norm_out.weight", "patch_embedding.norm_out.bias",
             "patch_embedding.proj.weight", "patch_embedding.proj.bias",
             "patch_row_embedding.weight", "patch_col_embedding.weight", "local_position_embedding.weight",
+            "value_embedding.proj.weight",
             "blocks.0.attention_norm.weight", "blocks.0.attention_norm.bias", "blocks.0.attention.qkv.weight",
             "blocks.0.attention.proj.weight", "blocks.0.mlp_norm.weight", "blocks.0.mlp_norm.bias",
             "blocks.0.mlp.fc.weight", "blocks.0.mlp.proj.weight",
             "final_norm.weight", "final_norm.bias", "head.weight",
         ];
         Assert.Equal(expected, keys);
+        // Gato exact has no value embedding; rotary positions have no parameters at all.
+        using var gato = new GeneralistModel(ModelPresets.Get("ladder-0") with
+        {
+            Layers = 1, TieEmbeddings = false, ValueEmbedding = ValueEmbeddingKind.None, AttentionPositions = AttentionPositionKind.None,
+        });
+        Assert.Equal(expected.Where(k => !k.StartsWith("value_embedding.", StringComparison.Ordinal)), gato.state_dict().Keys);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace Generalist.Model.Tests;
 
+[Collection("GlobalGenerator")]
 public class TrainingBehaviourTests
 {
     [Fact]

@@ -54,6 +54,9 @@ public sealed record TrainerState
             throw new InvalidDataException($"{source}: invalid trainer state: {e.Message.Split(" Path:")[0]}");
         }
         if (state is null) throw new InvalidDataException($"{source}: empty trainer state");
+        // Checkpoints written before the run config had a "model" section were Gato exact.
+        if (state.Config is not null && !ConfigHasModelSection(json))
+            state = state with { Config = state.Config with { Model = ModelOptions.GatoExact } };
         if (state.Format != CurrentFormat) throw new InvalidDataException($"{source}: trainer state format {state.Format} is not supported (expected {CurrentFormat})");
         if (state.Step < 0 || state.TokensSeen < 0 || state.OptimizerSteps < 0 || state.OptimizerSteps > state.Step)
             throw new InvalidDataException($"{source}: step counters out of range (step {state.Step}, optimizer_steps {state.OptimizerSteps}, tokens_seen {state.TokensSeen})");
@@ -61,6 +64,13 @@ public sealed record TrainerState
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    private static bool ConfigHasModelSection(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.TryGetProperty("config", out var config)
+            && config.ValueKind == JsonValueKind.Object && config.TryGetProperty("model", out _);
+    }
 }
 
 public sealed record RngState

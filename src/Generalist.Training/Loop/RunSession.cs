@@ -126,23 +126,7 @@ internal sealed partial class RunSession : IDisposable
         return device == "cuda" ? new Device(DeviceType.CUDA, localRank % Math.Max(1, cuda.device_count())) : CPU;
     }
 
-    private static ModelConfig ResolveModel(RunConfig config, TrainerOptions options)
-    {
-        ModelConfig shape;
-        if (options.Model is { } m) shape = m;
-        else
-        {
-            try
-            {
-                shape = ModelPresets.Get(config.Preset);
-            }
-            catch (ArgumentException e)
-            {
-                throw new ConfigException("preset", $"preset: {e.Message}");
-            }
-        }
-        return config.ContextLength > 0 ? (shape with { ContextLength = config.ContextLength }).Validate() : shape;
-    }
+    private static ModelConfig ResolveModel(RunConfig config, TrainerOptions options) => config.ResolveModel(options.Model);
 
     /// <summary>
     /// Runs the loop; under a launcher every rank also records how it is doing and how it ended in

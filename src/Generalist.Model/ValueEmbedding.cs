@@ -1,0 +1,48 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Generalist.Model;
+
+/// <summary>
+/// The Fourier value embedding (beyond Gato): every continuous-value token (an observation value or
+/// a continuous action fed back as history) adds W · φ(y) to its embedding row, where y in [-1, 1]
+/// is its bin centre in companded space and φ(y) = [y, sin(kπy), cos(kπy)] for k = 1..K.
+/// Gato's independent rows stay (the head is tied to them, so targets are unchanged); this adds
+/// what an independent row cannot know: that bin 511 lies between bins 510 and 512. Other tokens
+/// get φ = 0, so they are untouched.
+/// Checkpoint key: `value_embedding.proj.weight` (C, 2K + 1).
+/// </summary>
+public sealed class ValueEmbedding : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear proj; // (2K + 1) -> (C), no bias: φ = 0 must add nothing
+    private readonly int _offset;
+    private readonly int _bins;
+    private readonly int _frequencies;
+
+    public ValueEmbedding(ModelConfig config) : base(nameof(ValueEmbedding))
+    {
+        _offset = config.ContinuousOffset;
+        _bins = config.ContinuousBins;
+        _frequencies = config.ValueFrequencies;
+        proj = nn.Linear(FeatureCount(config), config.ModelDim, hasBias: false);
+        RegisterComponents();
+    }
+
+    /// <summary>Length of φ: y plus a sine and a cosine per frequency.</summary>
+    public static int FeatureCount(ModelConfig config) => 2 * config.ValueFrequencies + 1;
+
+    /// <summary>tokens (B, T) int64 -> (B, T, C); zero rows for tokens that are not values.</summary>
+    public override Tensor forward(Tensor tokens)
+    {
+        using var scope = NewDisposeScope();
+        var bin = tokens - _offset;                                                       // (B, T)
+        var isValue = bin.ge(0).logical_and(bin.lt(_bins)).unsqueeze(-1).to(ScalarType.Float32); // (B, T, 1)
+        // The bin centre exactly as ContinuousTokenizer.BinCentre: (bin + 0.5) / (bins / 2) - 1.
+        var y = ((bin.to(ScalarType.Float32) + 0.5) / (_bins / 2.0) - 1).unsqueeze(-1);   // (B, T, 1)
+        var k = arange(1, _frequencies + 1, ScalarType.Float32, tokens.device) * Math.PI; // (K)
+        var angles = y * k;                                                               // (B, T, K)
+        var features = cat([y, angles.sin(), angles.cos()], -1) * isValue;                // (B, T, 2K + 1)
+        return proj.forward(features).MoveToOuterDisposeScope();                          // (B, T, C)
+    }
+}
