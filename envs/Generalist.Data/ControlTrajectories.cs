@@ -8,21 +8,65 @@ namespace Generalist.Data;
 
 /// <summary>
 /// Expert trajectories of the control environments, generated once with the environment's scripted
-/// expert and written as shards: `shards/{env}/{env}-{split}-seed{S}-n{N}.shard` under the cache.
+/// expert and written as shards:
+/// `shards/{env}/{env}-{split}-seed{S}-n{N}-expert{V}-noise{P}.shard` under the cache, where V is the
+/// expert's <see cref="IPolicy.Version"/> and P the action-noise probability the episodes were
+/// collected with, so shards made by an older expert or with another noise setting are never reused.
 /// Training episodes use seeds S*2^32 + i, held-out ones S*2^32 + 2^31 + i, so the two never share an
-/// episode. A shard that exists and passes its checksum is reused; a corrupted one is rebuilt.
+/// episode. Training episodes are collected with action noise (DART-style, see
+/// <see cref="ActionNoise"/> and envs/DATA.md "Action noise"); held-out episodes never are: they
+/// are the expert's own, as held-out loss and evaluation demonstrations need.
+/// A shard that exists and passes its checksum is reused; a corrupted one is rebuilt.
 /// Episodes are streamed into the shard one at a time (pixel episodes are large).
 /// </summary>
 public static class ControlTrajectories
 {
     private const long HeldOutSeedOffset = 1L << 31;
 
+    /// <summary>
+    /// The default per-step perturbation probability of each control task's training episodes:
+    /// the largest of 0.05, 0.1 and 0.2 at which the perturbed expert still succeeds in at least
+    /// 90% of its episodes (where the task has a success) and keeps at least 80% of its
+    /// expert-normalized score (measured over seeds 0..99, envs/README.md "Returns under action
+    /// noise"). Sokoban is 0: its expert replays a fixed solution (open loop), and a random push can
+    /// make a level unsolvable.
+    /// </summary>
+    public static IReadOnlyDictionary<string, double> DefaultActionNoise { get; } = new Dictionary<string, double>
+    {
+        ["cartpole"] = 0.1,    // a reversed push is a 20 N kick: at 0.2 only 45% of episodes reach 500 steps
+        ["mountaincar"] = 0.05, // every reversed push costs momentum: at 0.1 the score falls to 65%
+        ["acrobot"] = 0.2,
+        ["pendulum"] = 0.2,
+        ["reacher"] = 0.2,
+        ["catch"] = 0.05,      // 7 steps leave little slack: at 0.1 only 86% of balls are caught
+        ["gridnav"] = 0.2,
+        ["sokoban"] = 0,
+    };
+
+    /// <summary>
+    /// The noise the training episodes of <paramref name="env"/> are collected with: the options'
+    /// probability, else the task's default; always none for an expert that does not act from the
+    /// state (Sokoban's replayed solutions).
+    /// </summary>
+    public static ActionNoise TrainingNoise(string env, DataOptions options)
+    {
+        if (!EnvRegistry.Expert(env).IsClosedLoop) return ActionNoise.None;
+        var p = options.ActionNoise ?? DefaultActionNoise.GetValueOrDefault(env);
+        return p == 0 ? ActionNoise.None : new ActionNoise(p);
+    }
+
+    /// <summary>The shard file name of one split (see the class summary).</summary>
+    public static string ShardName(string env, string split, long seed, int episodes, ActionNoise noise) =>
+        FormattableString.Invariant($"{env}-{split}-seed{seed}-n{episodes}-expert{EnvRegistry.Expert(env).Version}-noise{noise.Probability:0.######}") +
+        (noise.IsNone || noise.ContinuousStd == ActionNoise.DefaultContinuousStd ? "" : FormattableString.Invariant($"-std{noise.ContinuousStd:0.######}")) +
+        ".shard";
+
     public static TaskData Load(string env, DataOptions options, PackageCache cache, IProgress<DataProgress>? progress)
     {
         var dir = Path.Combine(cache.Root, "shards", env);
         var baseSeed = unchecked(options.Seed << 32);
-        var train = Ensure(env, "train", options.EpisodesPerTask, baseSeed, dir, cache, progress);
-        var heldOut = Ensure(env, "heldout", options.HeldOutEpisodes, baseSeed + HeldOutSeedOffset, dir, cache, progress);
+        var train = Ensure(env, "train", options.EpisodesPerTask, baseSeed, TrainingNoise(env, options), dir, cache, progress);
+        var heldOut = Ensure(env, "heldout", options.HeldOutEpisodes, baseSeed + HeldOutSeedOffset, ActionNoise.None, dir, cache, progress);
         return new TaskData(env, TaskFamily.Control, train, heldOut, env);
     }
 
@@ -37,9 +81,9 @@ public static class ControlTrajectories
         });
     }
 
-    private static ShardReader Ensure(string env, string split, int episodes, long seed, string dir, PackageCache cache, IProgress<DataProgress>? progress)
+    private static ShardReader Ensure(string env, string split, int episodes, long seed, ActionNoise noise, string dir, PackageCache cache, IProgress<DataProgress>? progress)
     {
-        var path = Path.Combine(dir, $"{env}-{split}-seed{seed}-n{episodes}.shard");
+        var path = Path.Combine(dir, ShardName(env, split, seed, episodes, noise));
         if (File.Exists(path))
         {
             try
@@ -63,7 +107,7 @@ public static class ControlTrajectories
             using var writer = new ShardWriter(path, env, TaskFamily.Control);
             for (var i = 0; i < episodes; i++)
             {
-                writer.Add(Rollouts.Collect(environment, expert, 1, seed + i, env)[0]);
+                writer.Add(Rollouts.Collect(environment, expert, 1, seed + i, env, noise)[0]);
                 progress?.Report(new DataProgress(env, $"{split} expert episodes", i + 1, episodes));
             }
             writer.Complete();

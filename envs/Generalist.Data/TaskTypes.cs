@@ -7,7 +7,12 @@ namespace Generalist.Data;
 /// <param name="CacheDirectory">Root of the package and shard cache (GENERALIST_DATA; see <see cref="PackageCache.DefaultRoot"/>).</param>
 /// <param name="EpisodesPerTask">Expert episodes generated per control environment for training (held out: a tenth, at least 2).</param>
 /// <param name="Seed">Base seed of every generated episode (environment rollouts, regression sequences).</param>
-public sealed record DataOptions(string CacheDirectory, int EpisodesPerTask, long Seed)
+/// <param name="ActionNoise">Probability in [0, 1) that a step of a control task's training
+/// episodes executes a perturbed action instead of the expert's (DART-style noise injection,
+/// envs/DATA.md "Action noise"); null means each task's default
+/// (<see cref="ControlTrajectories.DefaultActionNoise"/>). Sokoban is never perturbed: its expert
+/// replays a fixed solution. Held-out episodes are always the plain expert's.</param>
+public sealed record DataOptions(string CacheDirectory, int EpisodesPerTask, long Seed, double? ActionNoise = null)
 {
     public const int DefaultEpisodesPerTask = 100;
     public const int MaxEpisodesPerTask = 1_000_000;
@@ -22,6 +27,8 @@ public sealed record DataOptions(string CacheDirectory, int EpisodesPerTask, lon
         if (string.IsNullOrWhiteSpace(CacheDirectory)) throw new ArgumentException("data cache directory must not be empty (set GENERALIST_DATA or pass a directory)");
         if (EpisodesPerTask is < 1 or > MaxEpisodesPerTask)
             throw new ArgumentException($"episodes per task must be in [1, {MaxEpisodesPerTask}] (got {EpisodesPerTask})");
+        if (ActionNoise is { } p && !(p >= 0 && p < 1))
+            throw new ArgumentException($"action noise must be in [0, 1) (got {p})");
     }
 }
 

@@ -135,6 +135,14 @@ public sealed record RunConfig
     /// <summary>Probability a control sequence is prefixed with a demonstration (Gato: 0.25).</summary>
     [JsonPropertyName("prompt_probability")] public double PromptProbability { get; init; } = 0.25;
     /// <summary>
+    /// Probability in [0, 1) that a step of a control task's training episodes executes a perturbed
+    /// action instead of the expert's (DART-style noise injection; the perturbed step's action is
+    /// kept as history but carries no loss). null = each task's default (envs/DATA.md, "Action
+    /// noise"); 0 = the plain expert episodes. Sokoban is never perturbed.
+    /// </summary>
+    [JsonPropertyName("action_noise"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? ActionNoise { get; init; }
+    /// <summary>
     /// The machine's dense matmul peak in FLOP/s for the run's precision, the MFU denominator.
     /// 0 = measure it once at the start of the run (about a second: median of large square matmuls);
     /// the environment variable GENERALIST_PEAK_FLOPS, when set, is used instead of measuring.
@@ -238,6 +246,7 @@ public sealed record RunConfig
         Range(e, "threads", Threads, 0, 1024);
         Range(e, "episodes_per_task", EpisodesPerTask, 1, 1_000_000);
         if (!(PromptProbability >= 0 && PromptProbability <= 1)) e.Add(new("prompt_probability", "must be in [0, 1]"));
+        if (ActionNoise is { } noise && !(noise >= 0 && noise < 1)) e.Add(new("action_noise", "must be in [0, 1), or null for each task's default"));
         // A section written as null would reach the trainer as null: refuse it here (omit it for the defaults).
         foreach (var (field, section) in new (string, object?)[]
                  {

@@ -66,12 +66,30 @@ public sealed class EpisodeJsonTests : IDisposable
     [InlineData("""{"timesteps": [{"observation": {"image": "missing.png"}, "action": {"discrete": [1]}}]}""", "timesteps[0].observation.image file not found")]
     [InlineData("""{"task": 3, "timesteps": [{"action": {"discrete": [1]}}]}""", "task must be a non-empty string")]
     [InlineData("""{"timesteps": [{"action": {"discrete": [1]}} """, "not valid JSON")]
+    [InlineData("""{"timesteps": [{"action": {"discrete": [1]}, "action_scored": 0}]}""", "timesteps[0].action_scored must be true or false")]
     public void Bad_input_names_the_field(string json, string expected)
     {
         var path = Write(json);
         var e = Assert.Throws<ArgumentException>(() => EpisodeJson.Read(path));
         Assert.Contains(expected, e.Message);
         Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void Action_scored_false_turns_the_action_loss_off_in_the_report()
+    {
+        var episode = EpisodeJson.Read(Write("""
+            {"timesteps": [
+              {"observation": {"continuous": [0.5]}, "action": {"discrete": [1]}, "action_scored": false},
+              {"observation": {"continuous": [0.5]}, "action": {"discrete": [2]}, "action_scored": true},
+              {"observation": {"continuous": [0.5]}, "action": {"discrete": [0]}}
+            ]}
+            """));
+        Assert.Equal(new[] { false, true, true }, episode.Timesteps.Select(t => t.ActionScored));
+        var report = TokenizeReport.Create(episode, new SequenceBuilder(Fixtures.Vocab, 64));
+        var actions = report.Positions.Where(p => p.Kind == "action_discrete").ToList();
+        Assert.Equal(new[] { false, true, true }, actions.Select(p => p.Loss));
+        Assert.Equal(new[] { 0, 1, 2 }, actions.Select(p => p.Timestep));
     }
 
     [Fact]

@@ -80,7 +80,7 @@ public class MixtureLoaderTests
     }
 
     [Property(MaxTest = 30, Replay = "(4,3)")]
-    public bool Loss_mask_covers_exactly_text_and_action_targets(int seed)
+    public bool Loss_mask_covers_exactly_text_action_and_document_end_targets(int seed)
     {
         var tasks = new List<TaskStream>
         {
@@ -98,7 +98,8 @@ public class MixtureLoaderTests
             for (var t = 0; t < batch.ContextLength - 1; t++)
             {
                 var next = batch.Tokens[o + t + 1];
-                var expected = isText ? next < V.TextVocabSize : actionPositions.Contains(t + 1);
+                // A text document's end of episode is a target (generation learns to stop); a control episode's is not.
+                var expected = isText ? next < V.TextVocabSize || next == V.EndOfEpisode : actionPositions.Contains(t + 1);
                 if ((batch.LossMask[o + t] == 1f) != expected) return false;
                 if (batch.Targets[o + t] != next) return false;
             }

@@ -34,8 +34,83 @@ public class SequenceBuilderTests
         Assert.Equal(new[] { true, false, false, false, false, false, false, false, false, true, true, false, false }, loss);
     }
 
+    [Fact]
+    public void End_of_episode_carries_loss_only_after_a_final_text_timestep()
+    {
+        var builder = new SequenceBuilder(V, 64, patchSize: 2);
+        var image = new ImageData(2, 2, 1, new byte[4]);
+        // A caption: an image timestep, then a text timestep; the end of episode is a target.
+        var caption = builder.Build(new Episode("c", [new Timestep(new Observation(Image: image)), new Timestep(new Observation("whale"))]));
+        Assert.Equal(TokenKind.EndOfEpisode, caption.Kinds[^1]);
+        Assert.Equal(new[] { false, true, true }, caption.LossFlags.ToArray());
+        // A text document.
+        var doc = builder.Build(new Episode("d", [new Timestep(new Observation("Call me Ishmael."))]));
+        Assert.True(doc.LossFlags.ToArray().All(f => f));
+        // After a control action, after an observation without text, or after empty text: no loss.
+        var control = builder.Build(new Episode("k", [new Timestep(new Observation("go", Continuous: [0f]), ActionValue.OfDiscrete(1))]));
+        Assert.False(control.Loss(control.Length - 1));
+        var imageOnly = builder.Build(new Episode("i", [new Timestep(new Observation(Image: image))]));
+        Assert.False(imageOnly.Loss(imageOnly.Length - 1));
+        var empty = builder.Build(new Episode("e", [new Timestep(new Observation("", Discrete: [1]))]));
+        Assert.False(empty.Loss(empty.Length - 1));
+        // The packed mask follows: the position before the end of episode predicts it.
+        var batch = SequencePacker.PackOne(caption, V, ["c"]);
+        Assert.Equal(1f, batch.LossMask[caption.Length - 2]);
+        Assert.Equal(V.EndOfEpisode, batch.Targets[caption.Length - 2]);
+    }
+
+    [Fact]
+    public void Unscored_timesteps_keep_their_action_tokens_but_no_loss()
+    {
+        var builder = new SequenceBuilder(V, 64);
+        var episode = new Episode("t", [
+            new Timestep(new Observation(Continuous: [0.5f]), ActionValue.OfDiscrete(1, 2)),
+            new Timestep(new Observation(Continuous: [0.25f]), ActionValue.OfDiscrete(3, 4), ActionScored: false),
+            new Timestep(new Observation(Continuous: [0f]), ActionValue.OfContinuous(0.5f), ActionScored: false),
+            new Timestep(new Observation(Continuous: [1f]), ActionValue.OfContinuous(-0.5f)),
+        ]);
+        var seq = builder.Build(episode);
+        var scored = builder.Build(episode with { Timesteps = episode.Timesteps.Select(t => t with { ActionScored = true }).ToList() });
+        Assert.Equal(scored.Tokens.ToArray(), seq.Tokens.ToArray()); // same tokens: the perturbed action is still history
+        Assert.Equal(scored.Kinds.ToArray(), seq.Kinds.ToArray());
+        var expected = new bool[seq.Length];
+        for (var i = 0; i < seq.Length; i++)
+            expected[i] = seq.Kinds[i] is TokenKind.ActionDiscrete or TokenKind.ActionContinuous && seq.TimestepIndices[i] is 0 or 3;
+        Assert.Equal(expected, seq.LossFlags.ToArray());
+        Assert.Equal(seq.Kinds.ToArray().Select(k => k.CarriesLoss()), scored.LossFlags.ToArray());
+
+        // The flags travel with the positions: whole units appended elsewhere, packed batches, cut units.
+        var copy = new TokenizedEpisode(seq.PatchSize);
+        copy.AppendUnits(seq, 1, 2);
+        Assert.Equal(seq.LossFlags.Slice(seq.UnitStart(1), seq.UnitEnd(2) - seq.UnitStart(1)).ToArray(), copy.LossFlags.ToArray());
+        var batch = SequencePacker.PackOne(seq, V, ["t"]);
+        for (var t = 0; t < seq.Length - 1; t++) Assert.Equal(expected[t + 1] ? 1f : 0f, batch.LossMask[t]);
+        copy.AppendToken(V.DiscreteOffset + 1, TokenKind.ActionDiscrete, 2, 9);
+        copy.AppendToken(V.DiscreteOffset + 1, TokenKind.ActionDiscrete, 2, 9, loss: false);
+        Assert.Equal(new[] { true, false }, copy.LossFlags[^2..].ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => copy.Loss(copy.Length));
+    }
+
+    [Fact]
+    public void Cutting_a_long_timestep_keeps_its_loss_flags()
+    {
+        var builder = new SequenceBuilder(V, 16);
+        var text = string.Join(' ', Enumerable.Repeat(Fixtures.Sentences[4], 3));
+        var seq = builder.Build(new Episode("t", [
+            new Timestep(new Observation(text, Continuous: [1f, 2f]), ActionValue.OfDiscrete(7), ActionScored: false),
+            new Timestep(new Observation(Continuous: [1f]), ActionValue.OfDiscrete(7)),
+        ]));
+        Assert.True(seq.UnitCount > 2);
+        for (var i = 0; i < seq.Length; i++)
+        {
+            var kind = seq.Kinds[i];
+            var expected = kind == TokenKind.Text || (kind == TokenKind.ActionDiscrete && seq.TimestepIndices[i] == 1);
+            Assert.Equal(expected, seq.Loss(i));
+        }
+    }
+
     [Property(MaxTest = 60, Replay = "(21,13)")]
-    public bool Loss_flag_is_true_exactly_for_text_and_action_tokens(int seed)
+    public bool Loss_flag_is_true_exactly_for_text_scored_action_and_text_ending_tokens(int seed)
     {
         var rng = new Random(seed);
         var builder = new SequenceBuilder(V, 4096, patchSize: 4);
@@ -53,16 +128,21 @@ public class SequenceBuilderTests
                 1 => ActionValue.OfDiscrete(rng.Next(1024)),
                 _ => ActionValue.OfContinuous((float)rng.NextDouble() * 2 - 1, (float)rng.NextDouble() * 2 - 1),
             };
-            steps.Add(new Timestep(obs, action));
+            steps.Add(new Timestep(obs, action, ActionScored: rng.Next(3) != 0));
         }
         var seq = builder.Build(new Episode("t", steps));
+        var last = steps[^1];
+        var endIsTarget = last.Action is null && !string.IsNullOrEmpty(last.Observation.Text);
         for (var i = 0; i < seq.Length; i++)
         {
             var token = seq.Tokens[i];
             var kind = seq.Kinds[i];
             var isTextToken = kind == TokenKind.Text && token < V.TextVocabSize;
             var isAction = kind is TokenKind.ActionDiscrete or TokenKind.ActionContinuous;
-            if (seq.Loss(i) != (isTextToken || isAction)) return false;
+            var scored = isAction && steps[seq.TimestepIndices[i]].ActionScored;
+            var isEnd = kind == TokenKind.EndOfEpisode;
+            if (seq.Loss(i) != (isTextToken || scored || (isEnd && endIsTarget))) return false;
+            if (seq.LossFlags[i] != seq.Loss(i)) return false;
             // token ranges agree with kinds
             var ok = kind switch
             {

@@ -24,7 +24,7 @@ public sealed class ShardTests : IDisposable
                     rng.Next(2) == 0 ? [rng.Next(1024), rng.Next(1024)] : null,
                     rng.Next(2) == 0 ? [(float)rng.NextDouble(), -3.25f] : null);
                 ActionValue? action = rng.Next(3) switch { 0 => null, 1 => ActionValue.OfDiscrete(rng.Next(1024)), _ => ActionValue.OfContinuous(0.5f, -1f) };
-                steps.Add(new Timestep(obs, action, (float)rng.NextDouble()));
+                steps.Add(new Timestep(obs, action, (float)rng.NextDouble(), ActionScored: action is null || rng.Next(3) != 0));
             }
             list.Add(new Episode("mixed", steps));
         }
@@ -46,6 +46,7 @@ public sealed class ShardTests : IDisposable
             Assert.Equal((x.Observation.Image?.Height, x.Observation.Image?.Width, x.Observation.Image?.Channels), (y.Observation.Image?.Height, y.Observation.Image?.Width, y.Observation.Image?.Channels));
             Assert.Equal(x.Action?.Discrete, y.Action?.Discrete);
             Assert.Equal(x.Action?.Continuous, y.Action?.Continuous);
+            Assert.Equal(x.ActionScored, y.ActionScored);
         }
     }
 
@@ -69,6 +70,7 @@ public sealed class ShardTests : IDisposable
             var read = reader.Get(i);
             AssertSameEpisode(episodes[i], read);
             Assert.Equal(builder.Build(episodes[i]).Tokens.ToArray(), builder.Build(read).Tokens.ToArray());
+            Assert.Equal(builder.Build(episodes[i]).LossFlags.ToArray(), builder.Build(read).LossFlags.ToArray());
         }
         Assert.Empty(Directory.GetFiles(_dir.FullName, "*.tmp-*"));
     }
@@ -83,6 +85,35 @@ public sealed class ShardTests : IDisposable
         File.WriteAllBytes(path, bytes);
         var e = Assert.Throws<InvalidDataException>(() => new ShardReader(path).Dispose());
         return e.Message.StartsWith(path) && e.Message.Contains("at offset ");
+    }
+
+    [Fact]
+    public void Unscored_actions_set_flag_64_and_records_without_it_read_as_scored()
+    {
+        var scored = new Episode("mixed", [new Timestep(new Observation(Continuous: [1f]), ActionValue.OfDiscrete(2), 1f)]);
+        var unscored = new Episode("mixed", [scored.Timesteps[0] with { ActionScored = false }]);
+        static byte[] Encode(Episode e)
+        {
+            using var ms = new MemoryStream();
+            EpisodeCodec.Write(ms, e);
+            return ms.ToArray();
+        }
+        var a = Encode(scored);
+        var b = Encode(unscored);
+        // A scored timestep is written exactly as before the bit existed: old shards read as scored.
+        Assert.Equal(ShardFormat.HasContinuous | ShardFormat.HasActionDiscrete, a[4]);
+        Assert.Equal(ShardFormat.HasContinuous | ShardFormat.HasActionDiscrete | ShardFormat.ActionNotScored, b[4]);
+        Assert.Equal(a.Length, b.Length);
+        Assert.True(EpisodeCodec.Read(a, 0, "mixed", "x.shard").Timesteps[0].ActionScored);
+        Assert.False(EpisodeCodec.Read(b, 0, "mixed", "x.shard").Timesteps[0].ActionScored);
+        // The bit without an action is a corrupted record; a timestep without an action never writes it.
+        var noAction = Encode(new Episode("mixed", [new Timestep(new Observation("x"), ActionScored: false)]));
+        Assert.Equal(ShardFormat.HasText, noAction[4]);
+        noAction[4] |= ShardFormat.ActionNotScored;
+        var e = Assert.Throws<InvalidDataException>(() => EpisodeCodec.Read(noAction, 100, "mixed", "x.shard"));
+        Assert.Contains("x.shard: corrupted episode record at offset 104: timestep flags mark an action as not scored", e.Message);
+        noAction[4] |= 128;
+        Assert.Contains("unknown timestep flags", Assert.Throws<InvalidDataException>(() => EpisodeCodec.Read(noAction, 0, "mixed", "x.shard")).Message);
     }
 
     [Fact]

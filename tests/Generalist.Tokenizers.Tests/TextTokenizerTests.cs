@@ -104,10 +104,16 @@ public class TextTokenizerTests
         }
     }
 
-    internal static string RepoRoot()
+    /// <summary>The directory holding Generalist.sln: above the test binaries, or (when they are built
+    /// under another --artifacts-path) above this source file.</summary>
+    internal static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string sourceFile = "")
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Generalist.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("Generalist.sln not found above the test directory");
+        foreach (var start in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(sourceFile) })
+        {
+            var dir = string.IsNullOrEmpty(start) ? null : new DirectoryInfo(start);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Generalist.sln"))) dir = dir.Parent;
+            if (dir is not null) return dir.FullName;
+        }
+        throw new InvalidOperationException("Generalist.sln not found above the test directory or the test sources");
     }
 }

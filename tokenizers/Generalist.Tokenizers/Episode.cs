@@ -30,8 +30,12 @@ public sealed record ActionValue(int[]? Discrete = null, float[]? Continuous = n
 /// action tokens. Reward is kept for evaluation and never tokenized. A timestep without an action
 /// is how non-control samples are written: a text document is one timestep with text; a captioned
 /// image is an image timestep followed by a text timestep.
+/// <see cref="ActionScored"/> says whether the action tokens carry loss: it is false when the
+/// recorded action is not the one to imitate, e.g. a perturbation executed instead of the expert's
+/// choice while collecting data (envs/DATA.md, "Action noise"). The action is still tokenized as
+/// history, because it is the action that really led to the next observation.
 /// </summary>
-public sealed record Timestep(Observation Observation, ActionValue? Action = null, float Reward = 0f);
+public sealed record Timestep(Observation Observation, ActionValue? Action = null, float Reward = 0f, bool ActionScored = true);
 
 /// <summary>A sequence of timesteps from one task; the unit the data sets, shards and the sequence builder share.</summary>
 public sealed record Episode(string Task, IReadOnlyList<Timestep> Timesteps)

@@ -6,8 +6,9 @@ namespace Generalist.Tokenizers;
 /// Reads the episode JSON of `generalist tokenize`:
 /// {"task": "...", "timesteps": [{"observation": {"text": "...", "image": "path.png",
 /// "discrete": [..], "continuous": [..]}, "action": {"discrete": [..]} | {"continuous": [..]},
-/// "reward": 0}]}. Every field is optional but the action; image paths are relative to the JSON
-/// file. Errors are ArgumentExceptions whose one-line message names the file and the field.
+/// "reward": 0, "action_scored": true}]}. Every field is optional but the action
+/// (action_scored defaults to true; false means the action tokens carry no loss); image paths are
+/// relative to the JSON file. Errors are ArgumentExceptions whose one-line message names the file and the field.
 /// </summary>
 public static class EpisodeJson
 {
@@ -59,7 +60,13 @@ public static class EpisodeJson
                 if (r.ValueKind != JsonValueKind.Number || !float.IsFinite(r.GetSingle())) throw Bad(source, field + ".reward", "must be a finite number");
                 reward = r.GetSingle();
             }
-            timesteps.Add(new Timestep(observation, action, reward));
+            var scored = true;
+            if (step.TryGetProperty("action_scored", out var sc) && sc.ValueKind != JsonValueKind.Null)
+            {
+                if (sc.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw Bad(source, field + ".action_scored", "must be true or false");
+                scored = sc.GetBoolean();
+            }
+            timesteps.Add(new Timestep(observation, action, reward, scored));
             i++;
         }
         return new Episode(task, timesteps);

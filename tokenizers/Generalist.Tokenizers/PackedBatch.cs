@@ -3,8 +3,10 @@ namespace Generalist.Tokenizers;
 /// <summary>
 /// A batch of packed sequences, the only thing the model consumes. All arrays are row-major
 /// (BatchSize, ContextLength) unless noted. Position t predicts the token at t + 1:
-/// Targets[b, t] is that token and LossMask[b, t] is 1 exactly when it is a text or action token of
-/// the same sequence (never an image patch, observation value, separator or padding).
+/// Targets[b, t] is that token and LossMask[b, t] is 1 exactly when that position's loss flag is set
+/// (<see cref="TokenizedEpisode.LossFlags"/>: text tokens, the action tokens of scored timesteps,
+/// the end of episode after a final text timestep; never an image patch, observation value,
+/// separator or padding).
 /// Patch positions carry Pad in Tokens and an index into Patches in PatchIndex.
 /// </summary>
 public sealed record PackedBatch(

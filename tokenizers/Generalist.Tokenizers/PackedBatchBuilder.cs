@@ -12,7 +12,7 @@ public sealed class PackedBatchBuilder
 {
     private readonly VocabularyLayout _vocab;
     private readonly long[] _tokens;
-    private readonly TokenKind[] _kinds;
+    private readonly bool[] _loss;
     private readonly long[] _positions;
     private readonly long[] _taskIds;
     private readonly long[] _patchIndex;
@@ -21,9 +21,6 @@ public sealed class PackedBatchBuilder
     private long[] _patchRows = new long[64];
     private long[] _patchCols = new long[64];
     private int _patchCount;
-
-    /// <summary>The loss flag of each TokenKind as a float, indexed by kind (avoids a branch per position).</summary>
-    private static readonly float[] LossOf = Enum.GetValues<TokenKind>().Select(k => k.CarriesLoss() ? 1f : 0f).ToArray();
 
     public int BatchSize { get; }
     public int ContextLength { get; }
@@ -43,7 +40,7 @@ public sealed class PackedBatchBuilder
         TaskNames = taskNames;
         var n = batchSize * contextLength;
         _tokens = new long[n];
-        _kinds = new TokenKind[n];
+        _loss = new bool[n];
         _positions = new long[n];
         _taskIds = new long[n];
         _patchIndex = new long[n];
@@ -70,7 +67,7 @@ public sealed class PackedBatchBuilder
 
         var offset = row * ContextLength + _rowLength[row];
         var tokens = seq.Tokens.Slice(start, n);
-        var kinds = seq.Kinds.Slice(start, n);
+        var loss = seq.LossFlags.Slice(start, n);
         var positions = seq.Positions.Slice(start, n);
         var patchRefs = seq.PatchRefs.Slice(start, n);
         Widen(tokens, _tokens.AsSpan(offset, n));
@@ -88,7 +85,7 @@ public sealed class PackedBatchBuilder
                 dstPatch[i] = p < 0 ? -1 : p + patchBase;
             }
         }
-        kinds.CopyTo(_kinds.AsSpan(offset, n));
+        loss.CopyTo(_loss.AsSpan(offset, n));
         _taskIds.AsSpan(offset, n).Fill(seq.TaskId);
         _rowLength[row] += n;
         return true;
@@ -141,7 +138,8 @@ public sealed class PackedBatchBuilder
     /// <summary>
     /// Finishes the batch: padding fills each row's tail (Pad token, position 0, no patch, the
     /// row's last task id); Targets[t] = Tokens[t + 1] and LossMask[t] = 1 exactly when position
-    /// t + 1 is a text or action token of the row. The builder must not be used afterwards.
+    /// t + 1 of the row has its loss flag set (<see cref="TokenizedEpisode.LossFlags"/>). The
+    /// builder must not be used afterwards.
     /// </summary>
     public PackedBatch Build()
     {
@@ -161,10 +159,11 @@ public sealed class PackedBatchBuilder
             // Targets and task ids are the next position's; the mask is the next position's loss flag.
             _tokens.AsSpan(o + 1, l - 1).CopyTo(targets.AsSpan(o, l - 1));
             _taskIds.AsSpan(o + 1, l - 1).CopyTo(_taskIds.AsSpan(o, l - 1));
-            var kinds = _kinds.AsSpan(o + 1, l - 1);
+            // A bool is one byte, 0 or 1: read as bytes, the flag converts to the mask value without a branch.
+            var flags = MemoryMarshal.AsBytes(_loss.AsSpan(o + 1, l - 1));
             var rowMask = mask.AsSpan(o, l - 1);
             var last = Math.Max(0, len - 1); // positions t >= len - 1 predict padding
-            for (var t = 0; t < last; t++) rowMask[t] = LossOf[(int)kinds[t]];
+            for (var t = 0; t < last; t++) rowMask[t] = flags[t];
             targets[o + l - 1] = pad;
         }
         var patches = _patches.AsSpan(0, _patchCount * PatchLength).ToArray();

@@ -7,6 +7,9 @@ namespace Generalist.Tokenizers;
 /// separator (position n) and the action tokens (all at position n + 1). An episode ends with the
 /// end-of-episode token (position after the timestep's last). Units longer than the context length
 /// (only very long text should be) are cut into context-sized pieces.
+/// Loss flags (tokenizers/README.md, "Loss mask"): text tokens; action tokens when the timestep's
+/// <see cref="Timestep.ActionScored"/> is true; the end of episode only when the final timestep has
+/// text and no action (a caption or a document, so generation learns to stop). Nothing else.
 /// Thread-safe: it holds only immutable state (the text model and the patcher's lookup table).
 /// </summary>
 public sealed class SequenceBuilder
@@ -74,7 +77,7 @@ public sealed class SequenceBuilder
     private void AppendTimestep(TokenizedEpisode seq, Timestep step, int timestep, bool endOfEpisode)
     {
         seq.BeginUnit();
-        AppendTokens(seq, step.Observation, step.Action, timestep, endOfEpisode);
+        AppendTokens(seq, step.Observation, step.Action, step.ActionScored, timestep, endOfEpisode);
     }
 
     /// <summary>
@@ -82,13 +85,13 @@ public sealed class SequenceBuilder
     /// observation tokens, which is the separator's local position.
     /// </summary>
     public int AppendObservation(TokenizedEpisode seq, Observation observation, int timestepIndex) =>
-        AppendTokens(seq, observation, null, timestepIndex, endOfEpisode: false);
+        AppendTokens(seq, observation, null, actionScored: false, timestepIndex, endOfEpisode: false);
 
     /// <summary>
     /// The hot path: one timestep's tokens written in a single pass (one reservation, one fill of
     /// the per-position columns, then each segment). Returns n, the observation token count.
     /// </summary>
-    private int AppendTokens(TokenizedEpisode seq, Observation observation, ActionValue? action, int timestep, bool endOfEpisode)
+    private int AppendTokens(TokenizedEpisode seq, Observation observation, ActionValue? action, bool actionScored, int timestep, bool endOfEpisode)
     {
         if (observation is null) throw new ArgumentException("observation must not be null");
         var textIds = string.IsNullOrEmpty(observation.Text) ? [] : _text.Encode(observation.Text);
@@ -122,9 +125,11 @@ public sealed class SequenceBuilder
         var start = seq.Grow(total);
         var tokens = seq.TokenSpan(start, total);
         var kinds = seq.KindSpan(start, total);
+        var loss = seq.LossSpan(start, total);
         var positions = seq.PositionSpan(start, total);
         seq.TimestepSpan(start, total).Fill(timestep);
         seq.PatchRefSpan(start, total).Fill(-1);
+        loss.Clear();
         for (var i = 0; i < n; i++) positions[i] = i;
 
         var at = 0;
@@ -132,6 +137,7 @@ public sealed class SequenceBuilder
         {
             textIds.CopyTo(tokens);
             kinds[..textIds.Length].Fill(TokenKind.Text);
+            loss[..textIds.Length].Fill(true);
             at = textIds.Length;
         }
         if (patches > 0)
@@ -177,6 +183,7 @@ public sealed class SequenceBuilder
                 ContinuousTokenizer.EncodeAction(actionContinuous!, tokens.Slice(at, a), Vocab.ContinuousOffset, "action.continuous");
                 kinds.Slice(at, a).Fill(TokenKind.ActionContinuous);
             }
+            if (actionScored) loss.Slice(at, a).Fill(true);
             positions.Slice(at, a).Fill(n + 1);
             at += a;
         }
@@ -184,6 +191,9 @@ public sealed class SequenceBuilder
         {
             tokens[at] = Vocab.EndOfEpisode;
             kinds[at] = TokenKind.EndOfEpisode;
+            // Stopping is learned only where the model generates free text: after a final text
+            // timestep. After a control action the episode's end is the environment's call.
+            loss[at] = actionCount == 0 && textIds.Length > 0;
             positions[at] = actionCount > 0 ? n + 2 : n;
         }
         return n;
@@ -194,6 +204,6 @@ public sealed class SequenceBuilder
     {
         var sep = seq.Grow(1);
         seq.SetToken(sep, Vocab.Separator);
-        seq.Fill(sep, 1, TokenKind.Separator, observationTokens, sharedPosition: true, timestepIndex);
+        seq.Fill(sep, 1, TokenKind.Separator, loss: false, observationTokens, sharedPosition: true, timestepIndex);
     }
 }

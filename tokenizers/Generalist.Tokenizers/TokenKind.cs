@@ -15,7 +15,12 @@ public enum TokenKind : byte
 
 public static class TokenKinds
 {
-    /// <summary>True exactly for the kinds the loss is computed on: text and action tokens.</summary>
+    /// <summary>
+    /// The kinds that carry loss by default: text and action tokens. The loss flag of a built
+    /// sequence is per position (<see cref="TokenizedEpisode.LossFlags"/>): it also turns off the
+    /// action tokens of unscored timesteps and turns on the end of episode after a final text
+    /// timestep, so read the flag, not the kind, to know what a position is trained on.
+    /// </summary>
     public static bool CarriesLoss(this TokenKind kind) =>
         kind is TokenKind.Text or TokenKind.ActionDiscrete or TokenKind.ActionContinuous;
 

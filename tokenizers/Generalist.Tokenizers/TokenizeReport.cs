@@ -43,7 +43,7 @@ public sealed record TokenizeReport(
             };
             var patch = seq.PatchRefs[i];
             entries[i] = new TokenizedPosition(i, seq.TimestepIndices[i], kind.JsonName(), kind == TokenKind.Patch ? null : token,
-                seq.Positions[i], kind.CarriesLoss(), value,
+                seq.Positions[i], seq.Loss(i), value,
                 patch >= 0 ? seq.PatchRows[patch] : null, patch >= 0 ? seq.PatchCols[patch] : null);
         }
         return new TokenizeReport(episode.Task, v.TextVocabSize, v.ContinuousOffset, v.DiscreteOffset, v.Separator, v.EndOfEpisode, v.Pad,

@@ -3,8 +3,9 @@ namespace Generalist.Tokenizers;
 /// <summary>
 /// A tokenized episode (or any sequence of timesteps): one entry per position, stored as parallel
 /// arrays so packing is plain span copies. Per position: the token id (Pad at patch positions),
-/// its <see cref="TokenKind"/> (the loss flag follows from it: <see cref="TokenKinds.CarriesLoss"/>),
-/// its local position, the index of the timestep it came from, and for patches the row in
+/// its <see cref="TokenKind"/>, its loss flag (set by <see cref="SequenceBuilder"/>: text tokens,
+/// action tokens of scored timesteps, and the end of episode after a final text timestep; see
+/// tokenizers/README.md, "Loss mask"), its local position, the index of the timestep it came from, and for patches the row in
 /// <see cref="Patches"/>. The episode's task id applies to every position.
 /// Units are the pieces packing may not split: one per timestep, except that a timestep longer
 /// than the context length is cut into context-sized units (tokenizers/README.md, "Packing").
@@ -13,6 +14,7 @@ public sealed class TokenizedEpisode
 {
     private int[] _tokens;
     private TokenKind[] _kinds;
+    private bool[] _loss;
     private int[] _positions;
     private int[] _timesteps;
     private int[] _patchRefs;
@@ -29,6 +31,7 @@ public sealed class TokenizedEpisode
         TaskId = taskId;
         _tokens = new int[capacity];
         _kinds = new TokenKind[capacity];
+        _loss = new bool[capacity];
         _positions = new int[capacity];
         _timesteps = new int[capacity];
         _patchRefs = new int[capacity];
@@ -50,6 +53,8 @@ public sealed class TokenizedEpisode
 
     public ReadOnlySpan<int> Tokens => _tokens.AsSpan(0, Length);
     public ReadOnlySpan<TokenKind> Kinds => _kinds.AsSpan(0, Length);
+    /// <summary>Per position: whether the model is trained to predict this token (the loss mask of the position before it).</summary>
+    public ReadOnlySpan<bool> LossFlags => _loss.AsSpan(0, Length);
     public ReadOnlySpan<int> Positions => _positions.AsSpan(0, Length);
     public ReadOnlySpan<int> TimestepIndices => _timesteps.AsSpan(0, Length);
     /// <summary>-1, or the patch's row in <see cref="Patches"/>.</summary>
@@ -59,7 +64,8 @@ public sealed class TokenizedEpisode
     public ReadOnlySpan<int> PatchRows => _patchRows.AsSpan(0, PatchCount);
     public ReadOnlySpan<int> PatchCols => _patchCols.AsSpan(0, PatchCount);
 
-    public bool Loss(int position) => _kinds[position].CarriesLoss();
+    /// <summary>The loss flag of one position (see <see cref="LossFlags"/>).</summary>
+    public bool Loss(int position) => (uint)position < (uint)Length ? _loss[position] : throw new ArgumentOutOfRangeException(nameof(position));
     public int UnitStart(int unit) => _unitStarts[unit];
     public int UnitEnd(int unit) => unit + 1 < UnitCount ? _unitStarts[unit + 1] : Length;
     public int UnitLength(int unit) => UnitEnd(unit) - UnitStart(unit);
@@ -67,7 +73,7 @@ public sealed class TokenizedEpisode
     public int UnitPatchEnd(int unit) => unit + 1 < UnitCount ? _unitPatchStarts[unit + 1] : PatchCount;
 
     /// <summary>Bytes held, for cache budgets.</summary>
-    public long ApproximateBytes => (long)Length * 17 + (long)PatchCount * (PatchLength * 4 + 8) + UnitCount * 8L;
+    public long ApproximateBytes => (long)Length * 18 + (long)PatchCount * (PatchLength * 4 + 8) + UnitCount * 8L;
 
     /// <summary>Empties the sequence, keeping its buffers.</summary>
     public void Clear()
@@ -101,6 +107,7 @@ public sealed class TokenizedEpisode
             var size = Math.Max(needed, _tokens.Length * 2);
             Array.Resize(ref _tokens, size);
             Array.Resize(ref _kinds, size);
+            Array.Resize(ref _loss, size);
             Array.Resize(ref _positions, size);
             Array.Resize(ref _timesteps, size);
             Array.Resize(ref _patchRefs, size);
@@ -112,14 +119,16 @@ public sealed class TokenizedEpisode
 
     internal Span<int> TokenSpan(int start, int n) => _tokens.AsSpan(start, n);
     internal Span<TokenKind> KindSpan(int start, int n) => _kinds.AsSpan(start, n);
+    internal Span<bool> LossSpan(int start, int n) => _loss.AsSpan(start, n);
     internal Span<int> PositionSpan(int start, int n) => _positions.AsSpan(start, n);
     internal Span<int> TimestepSpan(int start, int n) => _timesteps.AsSpan(start, n);
     internal Span<int> PatchRefSpan(int start, int n) => _patchRefs.AsSpan(start, n);
 
-    /// <summary>Fills kind, position (first + i, or one shared position), timestep and no patch for n positions.</summary>
-    internal void Fill(int start, int n, TokenKind kind, int firstPosition, bool sharedPosition, int timestep)
+    /// <summary>Fills kind, loss flag, position (first + i, or one shared position), timestep and no patch for n positions.</summary>
+    internal void Fill(int start, int n, TokenKind kind, bool loss, int firstPosition, bool sharedPosition, int timestep)
     {
         _kinds.AsSpan(start, n).Fill(kind);
+        _loss.AsSpan(start, n).Fill(loss);
         var positions = _positions.AsSpan(start, n);
         if (sharedPosition) positions.Fill(firstPosition);
         else for (var i = 0; i < positions.Length; i++) positions[i] = firstPosition + i;
@@ -166,6 +175,7 @@ public sealed class TokenizedEpisode
             var at = Grow(n);
             source.Tokens.Slice(start, n).CopyTo(_tokens.AsSpan(at));
             source.Kinds.Slice(start, n).CopyTo(_kinds.AsSpan(at));
+            source.LossFlags.Slice(start, n).CopyTo(_loss.AsSpan(at));
             source.Positions.Slice(start, n).CopyTo(_positions.AsSpan(at));
             source.TimestepIndices.Slice(start, n).CopyTo(_timesteps.AsSpan(at));
             var refs = source.PatchRefs.Slice(start, n);
@@ -173,14 +183,18 @@ public sealed class TokenizedEpisode
         }
     }
 
-    /// <summary>Appends one token with explicit fields to the current unit (rollouts append sampled action tokens this way).</summary>
-    public void AppendToken(int token, TokenKind kind, int position, int timestep)
+    /// <summary>
+    /// Appends one token with explicit fields to the current unit (rollouts append sampled action
+    /// tokens this way). Its loss flag is <paramref name="loss"/>, or by default what its kind
+    /// carries (<see cref="TokenKinds.CarriesLoss"/>: text and action tokens).
+    /// </summary>
+    public void AppendToken(int token, TokenKind kind, int position, int timestep, bool? loss = null)
     {
         if (kind == TokenKind.Patch) throw new ArgumentException("patches are appended with their pixels, not as a token");
         if (UnitCount == 0) BeginUnit();
         var at = Grow(1);
         _tokens[at] = token;
-        Fill(at, 1, kind, position, sharedPosition: true, timestep);
+        Fill(at, 1, kind, loss ?? kind.CarriesLoss(), position, sharedPosition: true, timestep);
     }
 
     /// <summary>Cuts every unit longer than maxUnitLength into pieces of at most that length,

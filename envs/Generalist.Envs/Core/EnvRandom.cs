@@ -22,6 +22,14 @@ public sealed class EnvRandom(long seed)
 
     public double Uniform(double low, double high) => low + (high - low) * NextDouble();
 
+    /// <summary>Standard normal (Box-Muller; two uniform draws per value, nothing cached).</summary>
+    public double Gaussian()
+    {
+        var u1 = 1.0 - NextDouble(); // (0, 1]: the logarithm stays finite
+        var u2 = NextDouble();
+        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
+    }
+
     /// <summary>Uniform integer in [0, n); n must be positive.</summary>
     public int Next(int n)
     {

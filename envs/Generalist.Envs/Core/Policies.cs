@@ -13,6 +13,17 @@ public interface IPolicy
 
     /// <summary>Called before each episode with that episode's seed, so stochastic policies are reproducible.</summary>
     void BeginEpisode(long seed) { }
+
+    /// <summary>
+    /// True when the action is a function of the environment's current state, so that after
+    /// someone else's action (a perturbation, <see cref="ActionNoise"/>) the policy acts correctly
+    /// from where the environment really is. False for an open-loop plan (the Sokoban expert
+    /// replays a fixed move list); such a policy must not be collected with action noise.
+    /// </summary>
+    bool IsClosedLoop => true;
+
+    /// <summary>Bumped whenever the policy's behaviour changes, so data cached from an older version is rebuilt.</summary>
+    int Version => 1;
 }
 
 /// <summary>Uniformly random actions over the env's action space; reseeded per episode.</summary>
@@ -35,6 +46,12 @@ public sealed class RandomPolicy(long seed) : IPolicy
 /// <summary>A scripted expert for one environment type; reads that environment's state.</summary>
 public abstract class ExpertPolicy<TEnv> : IPolicy where TEnv : class, IEnvironment
 {
+    /// <inheritdoc cref="IPolicy.IsClosedLoop"/>
+    public virtual bool IsClosedLoop => true;
+
+    /// <inheritdoc cref="IPolicy.Version"/>
+    public virtual int Version => 1;
+
     public ActionValue Act(Observation observation, IEnvironment env) =>
         Act(env as TEnv ?? throw new ArgumentException(
             $"{GetType().Name} drives {typeof(TEnv).Name}, not {env.GetType().Name} ({env.Spec.Name})"));

@@ -175,6 +175,11 @@ public sealed class SokobanEnv : EnvironmentBase, IDisposable
 /// <summary>Replays the level's recorded solution move by move (the expert must drive the episode from its start).</summary>
 public sealed class SokobanExpert : ExpertPolicy<SokobanEnv>
 {
+    /// <summary>Open loop: move k of the solution is played at step k whatever the board shows, so
+    /// one foreign move (a perturbation) would derail it; a random push can also make a level
+    /// unsolvable. Sokoban data is therefore never collected with action noise.</summary>
+    public override bool IsClosedLoop => false;
+
     protected override ActionValue Act(SokobanEnv env)
     {
         var solution = env.Level.Solution ?? throw new InvalidOperationException($"sokoban: level '{env.Level.Title}' has no solution to replay");

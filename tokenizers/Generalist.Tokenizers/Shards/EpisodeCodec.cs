@@ -37,6 +37,7 @@ internal static class EpisodeCodec
             if (o.Continuous is not null) flags |= ShardFormat.HasContinuous;
             if (a?.Discrete is not null) flags |= ShardFormat.HasActionDiscrete;
             if (a?.Continuous is not null) flags |= ShardFormat.HasActionContinuous;
+            if (a is not null && !step.ActionScored) flags |= ShardFormat.ActionNotScored;
             s.WriteByte(flags);
             BinaryPrimitives.WriteSingleLittleEndian(b, step.Reward);
             s.Write(b[..4]);
@@ -98,6 +99,8 @@ internal static class EpisodeCodec
             if ((flags & ~ShardFormat.KnownFlags) != 0) r.Fail($"unknown timestep flags 0x{flags:X2}", -1);
             if ((flags & ShardFormat.HasActionDiscrete) != 0 && (flags & ShardFormat.HasActionContinuous) != 0)
                 r.Fail("timestep flags name both a discrete and a continuous action", -1);
+            if ((flags & ShardFormat.ActionNotScored) != 0 && (flags & (ShardFormat.HasActionDiscrete | ShardFormat.HasActionContinuous)) == 0)
+                r.Fail("timestep flags mark an action as not scored but the timestep has no action", -1);
             var reward = r.F32("reward");
             string? text = null;
             ImageData? image = null;
@@ -123,7 +126,8 @@ internal static class EpisodeCodec
             if ((flags & ShardFormat.HasActionDiscrete) != 0) actionDiscrete = r.Ints("discrete action");
             if ((flags & ShardFormat.HasActionContinuous) != 0) actionContinuous = r.Floats("continuous action");
             var action = actionDiscrete is not null || actionContinuous is not null ? new ActionValue(actionDiscrete, actionContinuous) : null;
-            steps[t] = new Timestep(new Observation(text, image, discrete, continuous), action, reward);
+            steps[t] = new Timestep(new Observation(text, image, discrete, continuous), action, reward,
+                ActionScored: (flags & ShardFormat.ActionNotScored) == 0);
         }
         if (r.Left != 0) r.Fail($"{r.Left} bytes left over after the last timestep");
         return new Episode(task, steps);

@@ -28,7 +28,10 @@ public static class ShardFormat
 
     // Presence flags of a timestep record.
     public const byte HasText = 1, HasImage = 2, HasDiscrete = 4, HasContinuous = 8, HasActionDiscrete = 16, HasActionContinuous = 32;
-    public const byte KnownFlags = 63;
+    /// <summary>The timestep's action is not scored (<see cref="Timestep.ActionScored"/> false). Set
+    /// only with an action; a shard written before this bit existed reads as all actions scored.</summary>
+    public const byte ActionNotScored = 64;
+    public const byte KnownFlags = 127;
 
     internal static void WriteU32(Span<byte> s, int offset, uint v) => BinaryPrimitives.WriteUInt32LittleEndian(s[offset..], v);
     internal static void WriteU64(Span<byte> s, int offset, ulong v) => BinaryPrimitives.WriteUInt64LittleEndian(s[offset..], v);
