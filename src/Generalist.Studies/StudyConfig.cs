@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Generalist.Studies.Ablation;
 using Generalist.Training;
 
 namespace Generalist.Studies;
@@ -43,6 +44,22 @@ public sealed record ScalingConfig
     [JsonPropertyName("min_decades")] public double MinDecades { get; init; } = 1.5;
 }
 
+/// <summary>One ablation variant: a name (a run-name) and a JSON object deep-merged onto the base run config.</summary>
+public sealed record AblationVariantConfig
+{
+    [JsonPropertyName("name")] public string? Name { get; init; }
+    /// <summary>Merged onto base: objects recursively, anything else (arrays included) replaced; null or absent = no change.</summary>
+    [JsonPropertyName("overrides")] public JsonObject? Overrides { get; init; }
+}
+
+public sealed record AblationConfig
+{
+    /// <summary>The variants, each trained once per seed. Empty = the default ladder (<see cref="AblationPlan.DefaultLadder"/>).</summary>
+    [JsonPropertyName("variants")] public List<AblationVariantConfig?> Variants { get; init; } = [];
+    /// <summary>Training seeds; every variant is trained once per seed.</summary>
+    [JsonPropertyName("seeds")] public List<long> Seeds { get; init; } = [1, 2];
+}
+
 public sealed record StudyBootstrapConfig
 {
     [JsonPropertyName("samples")] public int Samples { get; init; } = 1000;
@@ -52,8 +69,9 @@ public sealed record StudyBootstrapConfig
 
 /// <summary>
 /// A study, as JSON (src/Generalist.Studies/README.md documents every field). "base" is a full
-/// run config (the trainer's own format and validation); the study derives every sub-run from it
-/// by changing only the tasks, the preset, the steps or the seed. Unknown fields are errors.
+/// run config (the trainer's own format and validation); transfer and scaling derive every sub-run
+/// from it by changing only the tasks, the preset, the steps or the seed, an ablation by merging in
+/// each variant's overrides (<see cref="AblationPlan"/>). Unknown fields are errors.
 /// </summary>
 public sealed record StudyConfig
 {
@@ -63,10 +81,14 @@ public sealed record StudyConfig
     [JsonPropertyName("evaluation")] public StudyEvaluationConfig Evaluation { get; init; } = new();
     [JsonPropertyName("transfer")] public TransferConfig Transfer { get; init; } = new();
     [JsonPropertyName("scaling")] public ScalingConfig Scaling { get; init; } = new();
+    [JsonPropertyName("ablation")] public AblationConfig Ablation { get; init; } = new();
     [JsonPropertyName("bootstrap")] public StudyBootstrapConfig Bootstrap { get; init; } = new();
 
     /// <summary>The parsed and validated base run config.</summary>
     [JsonIgnore] public RunConfig BaseRun { get; private set; } = new();
+
+    /// <summary>The ablation's variants, merged onto base and validated (the default ladder when none are given).</summary>
+    [JsonIgnore] public IReadOnlyList<AblationVariant> AblationVariants { get; private set; } = [];
 
     public static readonly string[] Suites = ["control", "vision-language", "language", "icl", "default", "all"];
 
@@ -100,9 +122,9 @@ public sealed record StudyConfig
         if (config.Base is null) throw new ConfigException("base", $"{source}: base: required (a run config: preset, tasks, steps, ...)");
         // An explicit null section would otherwise reach the validation as a null reference.
         foreach (var (field, value) in new (string, object?)[]
-                 { ("evaluation", config.Evaluation), ("transfer", config.Transfer), ("scaling", config.Scaling), ("bootstrap", config.Bootstrap),
+                 { ("evaluation", config.Evaluation), ("transfer", config.Transfer), ("scaling", config.Scaling), ("ablation", config.Ablation), ("bootstrap", config.Bootstrap),
                    ("transfer.families", config.Transfer?.Families), ("scaling.presets", config.Scaling?.Presets), ("scaling.steps", config.Scaling?.Steps),
-                   ("scaling.seeds", config.Scaling?.Seeds) })
+                   ("scaling.seeds", config.Scaling?.Seeds), ("ablation.variants", config.Ablation?.Variants), ("ablation.seeds", config.Ablation?.Seeds) })
             if (value is null) throw new ConfigException(field, $"{source}: {field}: must be given as a value, not null (leave the field out for its default)");
         try
         {
@@ -114,6 +136,7 @@ public sealed record StudyConfig
         }
         var error = config.Validate().FirstOrDefault();
         if (error is not null) throw new ConfigException(error.Field, $"{source}: {error.Field}: {error.Message}");
+        config.AblationVariants = AblationPlan.Resolve(config.Base, config.Ablation!).Variants;
         return config;
     }
 
@@ -145,6 +168,7 @@ public sealed record StudyConfig
         foreach (var s in sc.Steps ?? []) if (s is < 1 or > 10_000_000) e.Add(new("scaling.steps", $"every value must be in [1, 10000000] (got {s})"));
         if (sc.Seeds is null || sc.Seeds.Count == 0) e.Add(new("scaling.seeds", "must list at least one seed"));
         if (!(sc.MinDecades >= 0 && sc.MinDecades <= 10)) e.Add(new("scaling.min_decades", "must be in [0, 10]"));
+        if (Base is not null) e.AddRange(AblationPlan.Resolve(Base, Ablation ?? new()).Errors);
         var b = Bootstrap ?? new();
         if (b.Samples is < 10 or > 100_000) e.Add(new("bootstrap.samples", $"must be in [10, 100000] (got {b.Samples})"));
         if (!(b.Confidence > 0 && b.Confidence < 1)) e.Add(new("bootstrap.confidence", "must be in (0, 1)"));

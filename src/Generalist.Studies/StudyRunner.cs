@@ -1,5 +1,6 @@
 using Generalist.Evaluation.Reporting;
 using Generalist.Evaluation.Statistics;
+using Generalist.Studies.Ablation;
 using Generalist.Studies.Scaling;
 using Generalist.Studies.Transfer;
 using Generalist.Training;
@@ -7,7 +8,7 @@ using Generalist.Training;
 namespace Generalist.Studies;
 
 /// <summary>
-/// Runs transfer and scaling studies through the trainer (the same code path as `generalist
+/// Runs transfer, scaling and ablation studies through the trainer (the same code path as `generalist
 /// train`) and the evaluator. Every sub-run lives in OUT/runs/NAME; a sub-run whose result file
 /// and final checkpoint exist is not redone, and an interrupted one resumes from its newest
 /// checkpoint, so a study can be stopped and started again at any point.
@@ -23,9 +24,10 @@ public sealed partial class StudyRunner(StudyBackend backend) : IStudyRunner
         var executor = new SubRunExecutor(backend, request.OutputDirectory, config, progress);
         return request.Kind switch
         {
-            "transfer" => await RunTransferAsync(config, request, executor, cancellationToken),
-            "scaling" => await RunScalingAsync(config, request, executor, cancellationToken),
-            _ => throw new ArgumentException($"study kind must be 'transfer' or 'scaling' (got '{request.Kind}')"),
+            StudyKinds.Transfer => await RunTransferAsync(config, request, executor, cancellationToken),
+            StudyKinds.Scaling => await RunScalingAsync(config, request, executor, cancellationToken),
+            StudyKinds.Ablation => await RunAblationAsync(config, request, executor, cancellationToken),
+            _ => throw new ArgumentException($"study kind must be one of {string.Join(", ", StudyKinds.All)} (got '{request.Kind}')"),
         };
     }
 
@@ -85,6 +87,66 @@ public sealed partial class StudyRunner(StudyBackend backend) : IStudyRunner
                     Path.GetRelativePath(request.OutputDirectory, r.Checkpoint)]));
         var (report, artifacts) = ScalingReport.Write(request.OutputDirectory, $"Scaling study: {config.Name}", rows, analysis, preface);
         return new StudyResult("scaling", request.OutputDirectory, report, artifacts);
+    }
+
+    /// <summary>
+    /// Every (variant, seed) of <c>ablation</c> as one sub-run VARIANT-seedN: the variant's merged run
+    /// config with that seed, evaluated on its own tasks. Seeds are the outer loop, so an interrupted
+    /// study already has every variant on the first seed.
+    /// </summary>
+    private async Task<StudyResult> RunAblationAsync(StudyConfig config, StudyRequest request, SubRunExecutor executor, CancellationToken ct)
+    {
+        var variants = config.AblationVariants;
+        var plan = (from seed in config.Ablation.Seeds from v in variants select (Variant: v, Seed: seed)).ToList();
+        // Every earlier sub-run is checked against its variant before anything trains.
+        foreach (var (variant, seed) in plan) CheckRecordedVariant(executor.RunDirectory(variant.RunName(seed)), variant, seed, request.ConfigPath);
+        var runs = new List<(string Variant, long Seed, SubRunResult Run)>();
+        for (var i = 0; i < plan.Count; i++)
+        {
+            var (variant, seed) = plan[i];
+            var run = variant.Config with { Seed = seed };
+            var dir = executor.RunDirectory(variant.RunName(seed));
+            Directory.CreateDirectory(dir);
+            AtomicFiles.WriteText(Path.Combine(dir, VariantFile), variant.SubRunJson(seed).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+            var result = await executor.RunAsync(variant.RunName(seed), AblationPlan.Role, run, null, run.Tasks.Select(t => t.Name).ToList(), i, plan.Count, ct);
+            runs.Add((variant.Name, seed, result));
+        }
+        // Reported by variant, then seed (the order of the config).
+        var order = variants.Select((v, i) => (v.Name, i)).ToDictionary(x => x.Name, x => x.i);
+        runs = [.. runs.OrderBy(r => order[r.Variant]).ThenBy(r => config.Ablation.Seeds.IndexOf(r.Seed))];
+        var notes = new List<string>();
+        if (config.Ablation.Variants.Count == 0)
+            notes.Add("No variants were given, so the study ran the default ladder (gato-exact, then each departure from Gato on its own, then the base config)." +
+                      (AblationPlan.ActionNoiseSupported ? "" : " This build's run config has no action_noise field, so the ladder has no state-noise step and no variant turns the noise off."));
+        var bootstrap = new BootstrapOptions(config.Bootstrap.Samples, config.Bootstrap.Confidence, config.Bootstrap.Seed);
+        var analysis = AblationAnalysis.Analyze(variants, runs, config.BaseRun.Tasks.Select(t => t.Name).ToList(), bootstrap);
+        var (report, artifacts) = AblationReport.Write(request.OutputDirectory, config, variants, runs, analysis, notes);
+        return new StudyResult(StudyKinds.Ablation, request.OutputDirectory, report, artifacts);
+    }
+
+    public const string VariantFile = "ablation_variant.json";
+
+    /// <summary>
+    /// Each ablation sub-run records the config it was asked for (merged JSON, name, seed) in
+    /// <see cref="VariantFile"/> before it trains. A sub-run recorded with a different one is refused:
+    /// a variant (or base) changed under the same name would otherwise be reported with the old results.
+    /// </summary>
+    private static void CheckRecordedVariant(string runDirectory, AblationVariant variant, long seed, string source)
+    {
+        var path = Path.Combine(runDirectory, VariantFile);
+        if (!File.Exists(path)) return;
+        System.Text.Json.Nodes.JsonNode? recorded;
+        try
+        {
+            recorded = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path));
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return; // unreadable (never written whole: it is written atomically); rewritten before the sub-run continues
+        }
+        if (!System.Text.Json.Nodes.JsonNode.DeepEquals(recorded, variant.SubRunJson(seed)))
+            throw new ConfigException("ablation.variants", $"{source}: ablation.variants: variant '{variant.Name}' differs from the one sub-run {variant.RunName(seed)} was trained with " +
+                $"({path}); rename the variant or remove {runDirectory} to train it again");
     }
 
     /// <summary>The real trainer (the same one `generalist train` runs), evaluator and model presets.</summary>

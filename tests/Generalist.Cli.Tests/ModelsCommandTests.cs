@@ -18,7 +18,7 @@ public class ModelsCommandTests
         Assert.Equal(1536, large.GetProperty("model_dim").GetInt32());
         var tiny = presets["tiny"].GetProperty("parameters");
         Assert.Equal(tiny.GetProperty("total").GetInt64(),
-            tiny.GetProperty("token_embedding").GetInt64() + tiny.GetProperty("position_embeddings").GetInt64()
+            tiny.GetProperty("token_embedding").GetInt64() + tiny.GetProperty("value_embedding").GetInt64() + tiny.GetProperty("position_embeddings").GetInt64()
             + tiny.GetProperty("patch_embedding").GetInt64() + tiny.GetProperty("blocks").GetInt64()
             + tiny.GetProperty("final_norm").GetInt64() + tiny.GetProperty("separate_head").GetInt64());
     }

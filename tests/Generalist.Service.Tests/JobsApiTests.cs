@@ -128,7 +128,8 @@ public class JobsApiTests
     {
         await using var svc = await TestService.StartAsync();
         Directory.CreateDirectory(Path.Combine(svc.DataRoot, "configs"));
-        await File.WriteAllTextAsync(Path.Combine(svc.DataRoot, "configs/transfer.json"), "{}");
+        await File.WriteAllTextAsync(Path.Combine(svc.DataRoot, "configs/transfer.json"),
+            """{"base":{"tasks":[{"name":"cartpole"}]},"transfer":{"families":{"control":["cartpole"]},"leave_one_family_out":false}}""");
         var client = svc.Studies();
         var created = await client.CreateStudyAsync(new CreateStudyRequest { Kind = "transfer", ConfigPath = "configs/transfer.json", Name = "t1" });
         Assert.Equal("studies/t1", created.OutputDirectory);

@@ -7,16 +7,17 @@ using Spectre.Console;
 namespace Generalist.Cli.Commands;
 
 /// <summary>
-/// `generalist study transfer|scaling --config FILE [--out DIR] [--json]` runs a study locally
+/// `generalist study transfer|scaling|ablation --config FILE [--out DIR] [--json]` runs a study locally
 /// through the real trainer and evaluator; `generalist study fit --input RESULTS.csv` fits scaling
 /// laws to any (task, params, tokens, loss[, score]) table.
 /// </summary>
 public static class StudyCommand
 {
-    public static Command Create() => new("study", "Transfer and scaling studies, and scaling-law fits to any results table.")
+    public static Command Create() => new("study", "Transfer, scaling and ablation studies, and scaling-law fits to any results table.")
     {
-        RunStudy("transfer", "Train a generalist, one specialist per task and leave-one-family-out generalists (then fine-tuned); evaluate all; write the transfer report."),
-        RunStudy("scaling", "Train several model sizes on the same data; fit loss and score against parameters and FLOPs; write the scaling report."),
+        RunStudy(StudyKinds.Transfer, "Train a generalist, one specialist per task and leave-one-family-out generalists (then fine-tuned); evaluate all; write the transfer report."),
+        RunStudy(StudyKinds.Scaling, "Train several model sizes on the same data; fit loss and score against parameters and FLOPs; write the scaling report."),
+        RunStudy(StudyKinds.Ablation, "Train each variant of the base config (default: the ladder from Gato exact to this project's defaults) once per seed; evaluate all; write the ablation report."),
         Fit(),
     };
 

@@ -8,13 +8,14 @@ using Generalist.Service.Scheduling;
 using Generalist.Service.Security;
 using Generalist.Service.Telemetry;
 using Generalist.Studies;
+using Generalist.Training;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using StudyProgressEvent = Generalist.Service.Api.V1.StudyProgress;
 
 namespace Generalist.Service.Jobs;
 
-/// <summary>Transfer and scaling studies through <see cref="IStudyRunner"/>; output under studies/{name}.</summary>
+/// <summary>Transfer, scaling and ablation studies through <see cref="IStudyRunner"/>; output under studies/{name}.</summary>
 public sealed class StudyManager(
     RunRegistry registry,
     JobScheduler scheduler,
@@ -24,7 +25,8 @@ public sealed class StudyManager(
     TimeProvider clock,
     ILogger<StudyManager> log)
 {
-    public static readonly string[] Kinds = ["transfer", "scaling"];
+    /// <summary>The kinds the study runner knows (<see cref="StudyKinds.All"/>), so the service and the CLI accept the same ones.</summary>
+    public static IReadOnlyList<string> Kinds => StudyKinds.All;
 
     public static string Key(string name) => "study/" + name;
 
@@ -36,6 +38,7 @@ public sealed class StudyManager(
         var name = JobNames.Choose(request.Name, request.Kind, clock);
         var config = SafePaths.Resolve(layout.Root, request.ConfigPath, "config_path");
         if (!File.Exists(config)) throw GrpcErrors.NotFound("study config", request.ConfigPath);
+        ValidateConfig(config, request.ConfigPath, request.Kind);
         var output = layout.ToRelative(layout.StudyDirectory(name));
 
         using var slot = scheduler.TryReserve() ?? throw GrpcErrors.ResourceExhausted("queue", $"the job queue is full ({scheduler.Capacity} waiting); retry later");
@@ -50,6 +53,30 @@ public sealed class StudyManager(
         }
         slot.Commit(Key(name), ct => ExecuteAsync(name, ct));
         return record;
+    }
+
+    /// <summary>
+    /// Parses and validates the study config before the study is queued, as the CLI does before it
+    /// starts one: a bad field (e.g. ablation.variants[1].name) is INVALID_ARGUMENT naming it, not a
+    /// failed study later. Messages name the config by the path the client gave.
+    /// </summary>
+    private static void ValidateConfig(string path, string requestPath, string kind)
+    {
+        if (new FileInfo(path).Length > 1 << 20) throw GrpcErrors.InvalidArgument("config_path", $"{requestPath}: study configs are at most 1 MiB");
+        try
+        {
+            var config = StudyConfig.Parse(File.ReadAllText(path), requestPath);
+            if (kind == StudyKinds.Transfer) config.ValidateForTransfer(requestPath);
+        }
+        catch (ConfigException e)
+        {
+            var field = string.IsNullOrEmpty(e.Field) ? "config_path" : e.Field;
+            // The status message is "FIELD: DESCRIPTION"; the description is the config's own message without its "PATH: FIELD: " prefix.
+            var description = e.Message;
+            foreach (var prefix in new[] { $"{requestPath}: {e.Field}: ", $"{requestPath}: " })
+                if (description.StartsWith(prefix, StringComparison.Ordinal)) { description = description[prefix.Length..]; break; }
+            throw GrpcErrors.InvalidArgument(field, description);
+        }
     }
 
     public StudyRecord Get(string name) => registry.GetStudy(name) ?? throw GrpcErrors.NotFound("study", name);
