@@ -1,3 +1,5 @@
+using Generalist.Evaluation.Statistics;
+
 namespace Generalist.Evaluation;
 
 /// <summary>
@@ -29,10 +31,37 @@ public sealed record EvaluationResult(
     int TasksAtOrAbove50,
     int TasksAtOrAbove80,
     string JsonPath,
-    string MarkdownPath);
+    string MarkdownPath,
+    ControlSummary? Control = null);
 
-/// <summary>Progress while an evaluation runs (task finished, episodes done).</summary>
-public sealed record EvaluationProgress(string Task, int Done, int Total);
+/// <summary>
+/// Control tasks together. Episode scores are expert-normalized per episode (a task's score is their
+/// mean); intervals are percentile bootstrap intervals, stratified over each task's episodes, with
+/// the expert and random references held fixed (Statistics/EpisodeScores.cs).
+/// </summary>
+/// <param name="EpisodesRequested">Episodes per task the request asked for.</param>
+/// <param name="EpisodesPerTask">Episodes per task evaluated: the request's, up to the suite's cap.</param>
+/// <param name="EpisodesCapped">Whether the suite's cap cut the request (<see cref="CapNote"/> says so in words).</param>
+/// <param name="Decoding">How actions were chosen, e.g. "greedy (continuous actions: expected)".</param>
+/// <param name="InterquartileMean">IQM of every episode score of every task (Agarwal et al. 2021).</param>
+public sealed record ControlSummary(
+    int EpisodesRequested,
+    int EpisodesPerTask,
+    bool EpisodesCapped,
+    string? CapNote,
+    string Decoding,
+    int Tasks,
+    double? MeanNormalizedScore,
+    Interval? MeanInterval,
+    double? InterquartileMean,
+    Interval? InterquartileMeanInterval,
+    int TasksAtOrAbove50,
+    int TasksAtOrAbove80,
+    int BootstrapSamples,
+    long BootstrapSeed);
+
+/// <summary>Progress while an evaluation runs (task finished, episodes done); Note, when set, is said beside it (e.g. the suite capped the episodes).</summary>
+public sealed record EvaluationProgress(string Task, int Done, int Total, string? Note = null);
 
 public interface IEvaluator
 {

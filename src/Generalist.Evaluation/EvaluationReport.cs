@@ -1,4 +1,5 @@
 using Generalist.Evaluation.Reporting;
+using Generalist.Evaluation.Scoring;
 using Generalist.Evaluation.Statistics;
 using Generalist.Training;
 
@@ -7,7 +8,7 @@ namespace Generalist.Evaluation;
 /// <summary>evaluation.json and evaluation.md (with the in-context plots) beside the checkpoint's weights.</summary>
 public static class EvaluationReport
 {
-    public static void Write(EvaluationResult result, EvaluationRequest request, RunConfig config, int episodes,
+    public static void Write(EvaluationResult result, EvaluationRequest request, RunConfig config,
         IReadOnlyDictionary<string, (ErrorCurve Model, IReadOnlyList<ErrorCurve> Baselines)> curves,
         IReadOnlyDictionary<string, IReadOnlyList<BaselineRmse>> ratingBaselines,
         IReadOnlyList<string> captionExamples)
@@ -15,22 +16,15 @@ public static class EvaluationReport
         var dir = request.CheckpointPath;
         var plots = Path.Combine(dir, "evaluation-plots");
         var md = new MarkdownDocument().Heading(1, $"Evaluation: {Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/'))}");
+        var summary = result.Control ?? throw new ArgumentException("the result has no control summary");
+        var episodes = summary.EpisodesPerTask;
         md.Paragraph($"Suite `{result.Suite}`; run `{config.Name}` (preset `{config.Preset}`, {config.Steps} steps, trained on {string.Join(", ", config.Tasks.Select(t => t.Name))}). " +
                      $"Control: {episodes} episodes per task on seeds {request.Seed}..{request.Seed + episodes - 1} (disjoint from the run's data seeds), " +
-                     $"{(request.Greedy ? "greedy" : "sampled")} actions, prompted with the end of one held-out expert demonstration; " +
+                     $"{summary.Decoding} actions, prompted with the end of one held-out expert demonstration; " +
                      "expert and random returns measured live on the same seeds.");
+        if (summary.CapNote is { } cap) md.Paragraph($"**Episodes capped**: {cap}; use the `control` or `all` suite for more.");
         var control = result.Tasks.Where(t => t.Family == "control").ToList();
-        if (control.Count > 0)
-        {
-            md.Heading(2, "Control");
-            md.Table(["task", "model return", "expert return", "random return", "normalized score", "held-out loss"], control.Select(t => (IReadOnlyList<string>)
-            [
-                t.Task, Num(t, "return", "0.##") + " ± " + Num(t, "return_std", "0.##"), Num(t, "expert_return", "0.##"), Num(t, "random_return", "0.##"),
-                MarkdownDocument.Number(t.NormalizedScore, "0.#"), Num(t, "loss"),
-            ]));
-            md.Paragraph($"Normalized score 100·(R − R_random)/(R_expert − R_random): mean {MarkdownDocument.Number(result.MeanNormalizedScore, "0.#")} over {control.Count} task(s); " +
-                         $"{result.TasksAtOrAbove50} at or above 50, {result.TasksAtOrAbove80} at or above 80.");
-        }
+        if (control.Count > 0) WriteControl(md, control, result, summary);
         var language = result.Tasks.Where(t => t.Family == "language").ToList();
         if (language.Count > 0)
             md.Heading(2, "Language").Table(["task", "held-out loss (nats/token)", "bits per byte", "sequences"],
@@ -76,6 +70,32 @@ public static class EvaluationReport
         });
         AtomicFiles.WriteText(result.MarkdownPath, md.ToString());
     }
+
+    private static void WriteControl(MarkdownDocument md, IReadOnlyList<TaskScore> control, EvaluationResult result, ControlSummary summary)
+    {
+        md.Heading(2, "Control");
+        md.Table(["task", "model return", "expert return", "random return", "normalized score [95% CI]", "expert agreement", "action error", "unseen-bin states", "held-out loss"],
+            control.Select(t => (IReadOnlyList<string>)
+            [
+                t.Task, Num(t, "return", "0.##") + " ± " + Num(t, "return_std", "0.##"), Num(t, "expert_return", "0.##"), Num(t, "random_return", "0.##"),
+                MarkdownDocument.Number(t.NormalizedScore, "0.#") + (t.Metrics.ContainsKey("normalized_score_ci_low") ? $" [{Num(t, "normalized_score_ci_low", "0.#")}, {Num(t, "normalized_score_ci_high", "0.#")}]" : ""),
+                Num(t, "expert_agreement", "0.###"), Num(t, "action_abs_error", "0.###"), Num(t, "unseen_bin_states", "0.###"), Num(t, "loss"),
+            ]));
+        md.Paragraph($"Normalized score 100·(R − R_random)/(R_expert − R_random) per episode; a task's score is the mean over its episodes. " +
+                     $"Across {summary.Tasks} task(s): mean {MarkdownDocument.Number(result.MeanNormalizedScore, "0.#")} {Ci(summary.MeanInterval)}, " +
+                     $"IQM {MarkdownDocument.Number(summary.InterquartileMean, "0.#")} {Ci(summary.InterquartileMeanInterval)}; " +
+                     $"{result.TasksAtOrAbove50} task(s) at or above 50, {result.TasksAtOrAbove80} at or above 80. " +
+                     $"95% intervals: percentile bootstrap over episodes ({summary.BootstrapSamples} resamples, seed {summary.BootstrapSeed}; stratified by task across tasks), " +
+                     "with the expert and random references held fixed. IQM: the mean of the middle 50% of all episode scores (Agarwal et al. 2021).");
+        md.Paragraph("Diagnostics on the model's own rollouts: *expert agreement* is the fraction of visited states where the model's action equals the scripted expert's " +
+                     $"action on the same state (continuous actions: every dimension within {ControlDiagnostics.Tolerance} action units); *action error* is the mean " +
+                     "|model − expert| per dimension (continuous actions); *unseen-bin states* is the fraction of visited states with a continuous observation value whose bin, " +
+                     "in that dimension, never occurs in the task's training episodes (trained tasks with continuous observations only). " +
+                     "Sokoban's expert replays the level's solution by step, so its agreement after the model leaves the solution path compares against the solution, not a replanned move.");
+    }
+
+    private static string Ci(Interval? interval) =>
+        interval is { } i ? $"[{MarkdownDocument.Number(i.Low, "0.#")}, {MarkdownDocument.Number(i.High, "0.#")}]" : "(no interval: fewer than 2 episodes)";
 
     private static string Num(TaskScore t, string metric, string format = "0.####") =>
         t.Metrics.TryGetValue(metric, out var v) ? MarkdownDocument.Number(v, format) : "–";

@@ -44,6 +44,9 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
             throw new ArgumentException($"tasks: unknown task '{t}'; valid tasks: {string.Join(", ", TaskCatalog.Names)}");
         var tasks = requested.Where(t => suite.Families.Contains(TaskCatalog.Describe(t).Family)).ToList();
         var episodes = Math.Min(request.Episodes, suite.Budget.MaxEpisodes);
+        // A cut request is said wherever results are read (progress, evaluation.md, JSON), never silently applied.
+        var capNote = episodes < request.Episodes && tasks.Any(t => TaskCatalog.Describe(t).Family == TaskFamily.Control) ? $"suite '{suite.Name}' caps control episodes at {suite.Budget.MaxEpisodes}; {request.Episodes} requested" : null;
+        var decoding = new ActionDecoding(request.Greedy, request.Seed, _options.ContinuousDecoding);
         var model = checkpoint.Model;
         var builder = new SequenceBuilder(VocabularyLayout.Default, model.Config.ContextLength, model.Config.PatchSize);
         var evaluations = new TaskEvaluations(model, builder, _options, device);
@@ -55,6 +58,7 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
         var curves = new Dictionary<string, (ErrorCurve Model, IReadOnlyList<ErrorCurve> Baselines)>();
         var ratingBaselines = new Dictionary<string, IReadOnlyList<BaselineRmse>>();
         var examples = new List<string>();
+        var episodeScores = new List<IReadOnlyList<double>>();
         for (var i = 0; i < tasks.Count; i++)
         {
             ct.ThrowIfCancellationRequested();
@@ -67,8 +71,11 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
             switch (data.Family)
             {
                 case TaskFamily.Control:
-                    score = evaluations.Control(data, run, episodes, request.Seed, new ActionDecoding(request.Greedy, request.Seed), metrics,
-                        new Progress<int>(done => progress?.Report(new EvaluationProgress(name, done, episodes))));
+                    var outcome = evaluations.Control(data, run, episodes, request.Seed, decoding, trained.Contains(name), metrics,
+                        new ForwardProgress<int>(done => progress?.Report(new EvaluationProgress(name, done, episodes, capNote))));
+                    score = outcome.Score;
+                    metrics["episodes_requested"] = request.Episodes;
+                    episodeScores.Add(outcome.EpisodeScores);
                     ScoreMetric.Record(score.Value, new KeyValuePair<string, object?>("task", name), new KeyValuePair<string, object?>("suite", suite.Name));
                     break;
                 case TaskFamily.VisionLanguage:
@@ -85,9 +92,13 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
         }
         progress?.Report(new EvaluationProgress("", tasks.Count, tasks.Count));
         var aggregate = NormalizedScore.Aggregate(scores.Select(s => s.NormalizedScore));
+        var (meanInterval, iqmInterval) = EpisodeScores.Stratified(episodeScores, _options.Bootstrap);
+        var control = new ControlSummary(request.Episodes, episodes, capNote is not null, capNote, decoding.Describe(), episodeScores.Count,
+            aggregate.Mean, meanInterval, episodeScores.Count == 0 ? null : EpisodeScores.InterquartileMean(episodeScores.SelectMany(e => e).ToList()), iqmInterval,
+            aggregate.AtOrAbove50, aggregate.AtOrAbove80, _options.Bootstrap.Samples, _options.Bootstrap.Seed);
         var result = new EvaluationResult(request.CheckpointPath, suite.Name, scores, aggregate.Mean, aggregate.AtOrAbove50, aggregate.AtOrAbove80,
-            Path.Combine(request.CheckpointPath, "evaluation.json"), Path.Combine(request.CheckpointPath, "evaluation.md"));
-        EvaluationReport.Write(result, request, config, episodes, curves, ratingBaselines, examples);
+            Path.Combine(request.CheckpointPath, "evaluation.json"), Path.Combine(request.CheckpointPath, "evaluation.md"), control);
+        EvaluationReport.Write(result, request, config, curves, ratingBaselines, examples);
         return result;
     }
 
@@ -122,4 +133,10 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
             if (seed < start + count && start < seed + episodes)
                 throw new ArgumentException($"seed: evaluation seeds [{seed}, {seed + episodes}) of '{task}' overlap the run's data seeds [{start}, {start + count}); choose another --seed");
     }
+}
+
+/// <summary>Passes a report straight on (Progress&lt;T&gt; would post it to the thread pool, where reports can overtake each other).</summary>
+internal sealed class ForwardProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }

@@ -1,5 +1,7 @@
 using Generalist.Data;
 using Generalist.Envs;
+using Generalist.Evaluation.Scoring;
+using Generalist.Evaluation.Statistics;
 using Generalist.Model;
 using Generalist.Training;
 using static TorchSharp.torch;
@@ -27,4 +29,11 @@ public sealed record EvaluatorOptions
     public int ScoreBatch { get; init; } = 16;
     /// <summary>Environment copies stepped together in one KV cache.</summary>
     public int RolloutBatch { get; init; } = 16;
+    /// <summary>
+    /// How greedy rollouts read continuous action values from the bin distribution. Expected by
+    /// default: the squared-error-optimal point estimate, which does not snap to one frequent bin.
+    /// </summary>
+    public ContinuousDecoding ContinuousDecoding { get; init; } = ContinuousDecoding.Expected;
+    /// <summary>Seeded bootstrap of the normalized-score intervals (resamples, confidence, seed; the method is unused).</summary>
+    public BootstrapOptions Bootstrap { get; init; } = new(Samples: 2000);
 }

@@ -92,9 +92,13 @@ internal sealed class TaskEvaluations(GeneralistModel model, SequenceBuilder bui
 
     /// <summary>
     /// Online rollouts of the model, the scripted expert and the random policy on the same seeds;
-    /// the model is prompted with the end of a held-out expert demonstration.
+    /// the model is prompted with the end of a held-out expert demonstration. Besides returns and
+    /// the normalized score (with its bootstrap interval over episodes), the model's rollouts are
+    /// diagnosed against the expert and, for a trained task with continuous observations, against
+    /// the training data's observation bins (<see cref="ControlDiagnostics"/>).
     /// </summary>
-    public double Control(TaskData task, RunContext run, int episodes, long seed, ActionDecoding decoding, Dictionary<string, double> metrics, IProgress<int>? progress)
+    public ControlOutcome Control(TaskData task, RunContext run, int episodes, long seed, ActionDecoding decoding, bool trainedOn,
+        Dictionary<string, double> metrics, IProgress<int>? progress)
     {
         IEnvironment Create() => run.CreateEnvironment(task.Name);
         var batch = Math.Min(options.RolloutBatch, episodes);
@@ -107,7 +111,10 @@ internal sealed class TaskEvaluations(GeneralistModel model, SequenceBuilder bui
         var expert = RolloutSummary.Of(Collect(_ => run.CreateExpert(envName)));
         var random = RolloutSummary.Of(Collect(_ => new RandomPolicy(seed)));
         var demonstration = task.HeldOut.Get(0);
-        var model_ = ModelRollouts.Run(model, builder, Create, demonstration, episodes, seed, decoding, batch, device, progress);
+        // Pixel and text tasks have no continuous observations; reading their training images would be wasted.
+        var hasContinuous = demonstration.Timesteps.Any(t => t.Observation.Continuous is { Length: > 0 });
+        var diagnostics = new ControlDiagnostics(run.CreateExpert(envName), episodes, trainedOn && hasContinuous ? TrainingBins.Of(task.Train) : null);
+        var model_ = ModelRollouts.Run(model, builder, Create, demonstration, episodes, seed, decoding, batch, device, progress, diagnostics);
         metrics["return"] = model_.Mean;
         metrics["return_std"] = model_.Std;
         metrics["episode_length"] = model_.Lengths.Average();
@@ -116,9 +123,16 @@ internal sealed class TaskEvaluations(GeneralistModel model, SequenceBuilder bui
         metrics["episodes"] = episodes;
         var score = NormalizedScore.Compute(model_.Mean, random.MeanReturn, expert.MeanReturn);
         metrics["normalized_score"] = score;
-        return score;
+        var episodeScores = EpisodeScores.Normalize(model_.Returns, random.MeanReturn, expert.MeanReturn);
+        if (EpisodeScores.MeanInterval(episodeScores, options.Bootstrap) is { } interval)
+            (metrics["normalized_score_ci_low"], metrics["normalized_score_ci_high"]) = (interval.Low, interval.High);
+        diagnostics.AddTo(metrics);
+        return new ControlOutcome(score, episodeScores);
     }
 }
+
+/// <summary>A control task's normalized score and the per-episode scores it is the mean of.</summary>
+internal sealed record ControlOutcome(double Score, IReadOnlyList<double> EpisodeScores);
 
 /// <summary>The run-specific factories (environment, expert) for one evaluation.</summary>
 internal sealed record RunContext(Func<string, IEnvironment> CreateEnvironment, Func<string, IPolicy> CreateExpert);

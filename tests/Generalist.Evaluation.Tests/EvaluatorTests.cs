@@ -49,13 +49,13 @@ public class EvaluatorTests
             new InMemoryEpisodeSource(name, family, Enumerable.Range(100, 6).Select(make).ToList()), family == TaskFamily.Control ? name : null);
     }
 
-    private static Evaluator Create(RunConfig run) => new(new EvaluatorOptions
+    private static Evaluator Create(RunConfig run, int rolloutBatch = 4) => new(new EvaluatorOptions
     {
         LoadCheckpoint = (path, _) => new LoadedCheckpoint(new GeneralistModel(Shape, seed: 9), run, path),
         LoadTask = Data,
         CreateEnvironment = (name, _) => EnvRegistry.Create(name),
         CreateExpert = EnvRegistry.Expert,
-        RolloutBatch = 4,
+        RolloutBatch = rolloutBatch,
     });
 
     [Fact]
@@ -84,6 +84,23 @@ public class EvaluatorTests
             Assert.Contains("evaluation-plots/icl_mse_vs_k_icl-regression.png", md);
             Assert.True(File.Exists(Path.Combine(dir, "evaluation-plots", "icl_mse_vs_k_icl-regression.png")));
             Assert.Contains("\"normalized_score\"", File.ReadAllText(result.JsonPath));
+            // Diagnostics and intervals of the control task; cartpole has continuous observations and was trained on.
+            Assert.InRange(cart.Metrics["expert_agreement"], 0, 1);
+            Assert.InRange(cart.Metrics["unseen_bin_states"], 0, 1);
+            Assert.Equal(cart.Metrics["visited_states"], cart.Metrics["episode_length"] * 3, 9);
+            Assert.InRange(cart.NormalizedScore!.Value, cart.Metrics["normalized_score_ci_low"], cart.Metrics["normalized_score_ci_high"]);
+            var control = result.Control!;
+            Assert.Equal((3, 3, false, null, 1), (control.EpisodesRequested, control.EpisodesPerTask, control.EpisodesCapped, control.CapNote, control.Tasks));
+            Assert.True(control.MeanInterval!.Contains(cart.NormalizedScore!.Value));
+            Assert.NotNull(control.InterquartileMean);
+            Assert.Equal("greedy (continuous actions: expected)", control.Decoding);
+            Assert.Contains("IQM", md);
+            Assert.Contains("expert agreement", md);
+            Assert.DoesNotContain("Episodes capped", md);
+            // The service stores results as snake_case JSON and reads them back: the summary must survive that.
+            var options = new System.Text.Json.JsonSerializerOptions { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower };
+            var stored = System.Text.Json.JsonSerializer.Deserialize<EvaluationResult>(System.Text.Json.JsonSerializer.Serialize(result, options), options)!;
+            Assert.Equal(control, stored.Control);
 
             var again = await Create(run).EvaluateAsync(request, null, CancellationToken.None);
             Assert.Equal(result.Tasks.Select(t => t.Metrics.OrderBy(kv => kv.Key).ToList()), again.Tasks.Select(t => t.Metrics.OrderBy(kv => kv.Key).ToList()));
@@ -92,6 +109,39 @@ public class EvaluatorTests
         {
             Directory.Delete(dir, true);
         }
+    }
+
+    [Fact]
+    public async Task ASuiteThatCapsTheEpisodesSaysSoInProgressMarkdownAndJson()
+    {
+        var dir = Directory.CreateTempSubdirectory("eval-").FullName;
+        try
+        {
+            var notes = new List<string>();
+            var progress = new SynchronousProgress(p => { if (p.Note is { } note) notes.Add(note); });
+            var cap = Suites.Get("default").Budget.MaxEpisodes;
+            var result = await Create(Run("cartpole"), rolloutBatch: 16).EvaluateAsync(new EvaluationRequest(dir, "default", Episodes: cap + 1), progress, CancellationToken.None);
+            var control = result.Control!;
+            Assert.Equal((cap + 1, cap, true), (control.EpisodesRequested, control.EpisodesPerTask, control.EpisodesCapped));
+            var expected = $"suite 'default' caps control episodes at {cap}; {cap + 1} requested";
+            Assert.Equal(expected, control.CapNote);
+            Assert.Equal(cap, result.Tasks[0].Metrics["episodes"]);
+            Assert.Equal(cap + 1, result.Tasks[0].Metrics["episodes_requested"]);
+            Assert.NotEmpty(notes);
+            Assert.All(notes, n => Assert.Equal(expected, n));
+            Assert.Contains($"**Episodes capped**: {expected}", File.ReadAllText(result.MarkdownPath));
+            Assert.Contains("\"episodes_capped\": true", File.ReadAllText(result.JsonPath));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; posts to the thread pool, which would race the assertions).</summary>
+    private sealed class SynchronousProgress(Action<EvaluationProgress> report) : IProgress<EvaluationProgress>
+    {
+        public void Report(EvaluationProgress value) => report(value);
     }
 
     [Fact]

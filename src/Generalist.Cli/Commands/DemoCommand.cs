@@ -36,7 +36,7 @@ public static class DemoCommand
     {
         var output = new Option<string>("--out") { Description = "Where the service data and the report go.", DefaultValueFactory = _ => Path.Combine("checkpoints", "demo") };
         var steps = new Option<int>("--steps") { Description = "Training steps of the demo run.", DefaultValueFactory = _ => 60 };
-        var episodes = new Option<int>("--episodes") { Description = "Evaluation episodes per control task (the default suite caps them at 5).", DefaultValueFactory = _ => 5 };
+        var episodes = new Option<int>("--episodes") { Description = "Evaluation episodes per control task (the default suite caps them at 50).", DefaultValueFactory = _ => 5 };
         var json = CliApp.JsonOption();
         var command = new Command("demo", "Prepare data, start the service, train a small multi-task model through the API, evaluate it and write a report.")
             { output, steps, episodes, json };

@@ -5,8 +5,29 @@ using static TorchSharp.torch;
 
 namespace Generalist.Evaluation.Scoring;
 
-/// <summary>How the model acts: greedy (argmax) or sampled from its distribution with a seed.</summary>
-public sealed record ActionDecoding(bool Greedy = true, long SamplingSeed = 0);
+/// <summary>
+/// How the model acts. Greedy: discrete actions by argmax, continuous action values by
+/// <paramref name="Continuous"/> (see <see cref="ContinuousActionDecoder"/>). Not greedy: every
+/// action token is sampled from the model's distribution with the seed (Continuous is unused).
+/// </summary>
+public sealed record ActionDecoding(
+    bool Greedy = true,
+    long SamplingSeed = 0,
+    ContinuousDecoding Continuous = ContinuousDecoding.Expected,
+    double SmoothingBins = ContinuousActionDecoder.DefaultSmoothingBins)
+{
+    public string Describe() => Greedy ? $"greedy (continuous actions: {ContinuousActionDecoder.Name(Continuous)})" : "sampled";
+}
+
+/// <summary>Sees every state a model rollout visits (diagnostics such as expert agreement).</summary>
+public interface IRolloutObserver
+{
+    /// <summary>Episode <paramref name="episode"/> starts; called again if its batch is replayed one copy at a time, so forget what was seen of it.</summary>
+    void BeginEpisode(int episode);
+
+    /// <summary>A visited state: <paramref name="env"/> is in the state <paramref name="observation"/> shows, before <paramref name="action"/> is applied.</summary>
+    void Observe(int episode, Observation observation, IEnvironment env, ActionValue action);
+}
 
 /// <summary>Episode returns of one policy on seeds seed, seed + 1, ...</summary>
 public sealed record ReturnStats(double[] Returns, double[] Lengths)
@@ -19,7 +40,8 @@ public sealed record ReturnStats(double[] Returns, double[] Lengths)
 /// The model as a policy, batched: B copies of the environment step together through one KV cache.
 /// Each sequence starts with the same expert demonstration (its end, up to half the context), then
 /// per timestep the observation tokens and the separator are appended, and the action tokens are
-/// decoded one at a time (restricted to the action space's tokens; greedy or sampled) and appended.
+/// decoded one at a time (restricted to the action space's tokens; see <see cref="ActionDecoding"/>)
+/// and appended; a continuous value's token is the bin of the value sent to the environment.
 /// The cache slides its window when the context fills. A copy whose episode ended idles (its
 /// tokens keep the batch in lockstep and are ignored) until every copy is done.
 /// </summary>
@@ -35,7 +57,8 @@ public static class ModelRollouts
         ActionDecoding decoding,
         int batchSize = 16,
         Device? device = null,
-        IProgress<int>? progress = null)
+        IProgress<int>? progress = null,
+        IRolloutObserver? observer = null)
     {
         device ??= CPU;
         model.eval();
@@ -48,13 +71,13 @@ public static class ModelRollouts
             var count = Math.Min(batchSize, episodes - first);
             try
             {
-                RunBatch(model, builder, createEnvironment, prompt, first, count, seed, decoding, random, device, returns, lengths);
+                RunBatch(model, builder, createEnvironment, prompt, first, count, seed, decoding, random, device, returns, lengths, observer);
             }
             catch (ObservationLengthMismatch)
             {
                 // Observations of different token counts (e.g. text missions) cannot share one cache step: play these one by one.
                 for (var i = 0; i < count; i++)
-                    RunBatch(model, builder, createEnvironment, prompt, first + i, 1, seed, decoding, random, device, returns, lengths);
+                    RunBatch(model, builder, createEnvironment, prompt, first + i, 1, seed, decoding, random, device, returns, lengths, observer);
             }
             progress?.Report(first + count);
         }
@@ -74,7 +97,7 @@ public static class ModelRollouts
     }
 
     private static void RunBatch(GeneralistModel model, SequenceBuilder builder, Func<IEnvironment> createEnvironment, TokenizedEpisode prompt,
-        int first, int count, long seed, ActionDecoding decoding, Random random, Device device, double[] returns, double[] lengths)
+        int first, int count, long seed, ActionDecoding decoding, Random random, Device device, double[] returns, double[] lengths, IRolloutObserver? observer)
     {
         using var envs = VectorEnv.Create(createEnvironment, count);
         var space = envs.Spec.Action;
@@ -83,7 +106,13 @@ public static class ModelRollouts
             ? (vocab.DiscreteOffset, space.Choices, 1)
             : (vocab.ContinuousOffset, vocab.ContinuousBins, space.Dimensions);
         var observations = new Observation[count];
-        for (var k = 0; k < count; k++) observations[k] = envs.ResetAt(k, seed + first + k);
+        for (var k = 0; k < count; k++)
+        {
+            // A replayed batch starts its episodes from zero.
+            returns[first + k] = lengths[first + k] = 0;
+            observer?.BeginEpisode(first + k);
+            observations[k] = envs.ResetAt(k, seed + first + k);
+        }
         using var outer = NewDisposeScope();
         using var _ = no_grad();
         using var promptInputs = WindowInputs.Create(Enumerable.Repeat((prompt, 0, prompt.Length), count).ToList(), prompt.Length, model.Config, device);
@@ -107,12 +136,13 @@ public static class ModelRollouts
                 }
                 using var chunk = WindowInputs.Create(step.Select(s => (s, 0, s.Length)).ToList(), step[0].Length, model.Config, device);
                 var logits = model.Extend(chunk, cache);                                   // (B, V)
-                var chosen = new int[count, actionTokens];
+                var bins = new int[count, actionTokens];
+                var values = new float[count, actionTokens];   // continuous: the value sent to the environment
                 for (var a = 0; a < actionTokens; a++)
                 {
                     var restricted = logits.narrow(1, rangeStart, rangeCount).to(ScalarType.Float32);   // (B, R)
-                    var picks = decoding.Greedy ? restricted.argmax(1).cpu().data<long>().Select(v => (int)v).ToArray() : Sample(restricted, random);
-                    for (var k = 0; k < count; k++) chosen[k, a] = picks[k];
+                    var picks = Pick(restricted, space.IsDiscrete, decoding, random, out var decoded);
+                    for (var k = 0; k < count; k++) (bins[k, a], values[k, a]) = (picks[k], decoded?[k] ?? 0);
                     // Every action token shares the local position after the separator.
                     using var tokens = tensor(picks.Select(p => (long)(p + rangeStart)).ToArray(), [count], ScalarType.Int64, device);
                     using var positions = full([(long)count], (long)separatorPosition + 1, ScalarType.Int64, device);
@@ -122,9 +152,11 @@ public static class ModelRollouts
                 for (var k = 0; k < count; k++)
                 {
                     if (!envs.IsActive(k)) continue;
-                    actions[k] = space.IsDiscrete
-                        ? ActionValue.OfDiscrete(chosen[k, 0])
-                        : ActionValue.OfContinuous(Enumerable.Range(0, actionTokens).Select(a => ContinuousTokenizer.BinCentre(chosen[k, a])).ToArray());
+                    var action = space.IsDiscrete
+                        ? ActionValue.OfDiscrete(bins[k, 0])
+                        : ActionValue.OfContinuous(Enumerable.Range(0, actionTokens).Select(a => values[k, a]).ToArray());
+                    observer?.Observe(first + k, observations[k], envs[k], action);
+                    actions[k] = action;
                 }
                 var result = envs.Step(actions);
                 for (var k = 0; k < count; k++)
@@ -138,7 +170,27 @@ public static class ModelRollouts
         }
     }
 
-    private static int[] Sample(TorchSharp.torch.Tensor logits, Random random)
+    /// <summary>
+    /// The bin of one action token per row of logits (B, R); for continuous actions also the
+    /// decoded values (the bins are then the values' bins, so the sequence holds valid tokens).
+    /// </summary>
+    private static int[] Pick(Tensor logits, bool discrete, ActionDecoding decoding, Random random, out float[]? values)
+    {
+        values = null;
+        if (!decoding.Greedy || discrete || decoding.Continuous == ContinuousDecoding.Mode)
+        {
+            var picks = decoding.Greedy ? logits.argmax(1).cpu().data<long>().Select(v => (int)v).ToArray() : Sample(logits, random);
+            if (!discrete) values = picks.Select(ContinuousTokenizer.BinCentre).ToArray();
+            return picks;
+        }
+        var probs = logits.softmax(1).cpu().data<float>().ToArray();
+        var r = (int)logits.shape[1];
+        values = Enumerable.Range(0, (int)logits.shape[0])
+            .Select(k => ContinuousActionDecoder.Decode(probs.AsSpan(k * r, r), decoding.Continuous, decoding.SmoothingBins)).ToArray();
+        return values.Select(ContinuousTokenizer.Bin).ToArray();
+    }
+
+    private static int[] Sample(Tensor logits, Random random)
     {
         var probs = logits.softmax(1).cpu().data<float>().ToArray();
         var b = (int)logits.shape[0];

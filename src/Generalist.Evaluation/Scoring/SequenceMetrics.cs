@@ -7,9 +7,21 @@ namespace Generalist.Evaluation.Scoring;
 /// <summary>Metrics computed from teacher-forced scores of held-out sequences.</summary>
 public static class SequenceMetrics
 {
-    /// <summary>Mean loss (nats per token) over the predicted targets that carry the training loss (text and action tokens).</summary>
-    public static double HeldOutLoss(IEnumerable<ScoredSequence> scored) =>
-        MeanNats(scored, k => k.CarriesLoss());
+    /// <summary>Mean loss (nats per token) over exactly the targets the trainer's loss covers: each
+    /// position's own loss flag (text, scored actions, the end of a caption), not its kind alone.</summary>
+    public static double HeldOutLoss(IEnumerable<ScoredSequence> scored)
+    {
+        double sum = 0;
+        long n = 0;
+        foreach (var s in scored)
+            for (var j = 0; j < s.Nats.Length; j++)
+            {
+                if (float.IsNaN(s.Nats[j]) || !s.Sequence.Loss(j)) continue;
+                sum += s.Nats[j];
+                n++;
+            }
+        return n == 0 ? double.NaN : sum / n;
+    }
 
     public static double MeanNats(IEnumerable<ScoredSequence> scored, Func<TokenKind, bool> include)
     {
