@@ -11,7 +11,8 @@ public static class EvaluationReport
     public static void Write(EvaluationResult result, EvaluationRequest request, RunConfig config,
         IReadOnlyDictionary<string, (ErrorCurve Model, IReadOnlyList<ErrorCurve> Baselines)> curves,
         IReadOnlyDictionary<string, IReadOnlyList<BaselineRmse>> ratingBaselines,
-        IReadOnlyList<string> captionExamples)
+        IReadOnlyList<string> captionExamples,
+        IReadOnlyDictionary<string, IReadOnlyList<FilmstripFrame>>? filmstrips = null)
     {
         var dir = request.CheckpointPath;
         var plots = Path.Combine(dir, "evaluation-plots");
@@ -24,7 +25,17 @@ public static class EvaluationReport
                      "expert and random returns measured live on the same seeds.");
         if (summary.CapNote is { } cap) md.Paragraph($"**Episodes capped**: {cap}; use the `control` or `all` suite for more.");
         var control = result.Tasks.Where(t => t.Family == "control").ToList();
-        if (control.Count > 0) WriteControl(md, control, result, summary);
+        if (control.Count > 0)
+        {
+            WriteControl(md, control, result, summary);
+            md.Chart("Normalized score per control task (mean over episodes, 95% bootstrap interval; 0 = random, 100 = expert)", ScoreChart(plots, control), dir);
+            foreach (var (task, frames) in filmstrips ?? new Dictionary<string, IReadOnlyList<FilmstripFrame>>())
+            {
+                var png = Filmstrip.Write(plots, $"filmstrip_{task}", frames);
+                md.Paragraph($"{task}: the model's first evaluation episode, frame by frame (what it saw, then the action it took; first {frames.Count} steps):");
+                md.Paragraph($"![{task} filmstrip]({Path.GetRelativePath(dir, png).Replace('\\', '/')})");
+            }
+        }
         var language = result.Tasks.Where(t => t.Family == "language").ToList();
         if (language.Count > 0)
             md.Heading(2, "Language").Table(["task", "held-out loss (nats/token)", "bits per byte", "sequences"],
@@ -40,8 +51,13 @@ public static class EvaluationReport
         {
             md.Heading(2, $"In-context regression: {task}");
             var ks = Enumerable.Range(0, model.MeanSquaredError.Length).Select(k => (double)k).ToArray();
-            var chart = Charts.Line(plots, $"icl_mse_vs_k_{task}", new LineChartSpec($"{task}: squared error vs in-context examples", "in-context examples k", "mean squared error",
-                new[] { model }.Concat(baselines).Select(c => new ChartSeries(c.Name.Replace('_', ' '), ks, c.MeanSquaredError)).ToList(), LogY: true));
+            // Noiseless targets let least squares reach ~1e-16 once k >= d; drawn as is, the y-axis
+            // spans 17 decades and the model's line is flat. Values below a floor three decades
+            // under the model's smallest error are drawn at the floor (the table keeps them exact).
+            var floor = model.MeanSquaredError.Where(v => v > 0 && double.IsFinite(v)).DefaultIfEmpty(1).Min() / 1000;
+            double[] Floored(double[] values) => values.Select(v => double.IsFinite(v) ? Math.Max(v, floor) : v).ToArray();
+            var chart = Charts.Line(plots, $"icl_mse_vs_k_{task}", new LineChartSpec($"{task}: squared error vs in-context examples (floor {floor:0.#e0})", "in-context examples k", "mean squared error",
+                new[] { model }.Concat(baselines).Select(c => new ChartSeries(c.Name.Replace('_', ' '), ks, Floored(c.MeanSquaredError))).ToList(), LogY: true));
             md.Chart($"{task}: MSE vs k, model and baselines on the same sequences", chart, dir);
             md.Table(["k", "model", .. baselines.Select(b => b.Name.Replace('_', ' '))], ks.Select(k => (IReadOnlyList<string>)
                 [((int)k).ToString(), MarkdownDocument.Number(model.MeanSquaredError[(int)k], "0.#####"), .. baselines.Select(b => MarkdownDocument.Number(b.MeanSquaredError[(int)k], "0.#####"))]));
@@ -92,6 +108,15 @@ public static class EvaluationReport
                      "|model − expert| per dimension (continuous actions); *unseen-bin states* is the fraction of visited states with a continuous observation value whose bin, " +
                      "in that dimension, never occurs in the task's training episodes (trained tasks with continuous observations only). " +
                      "Sokoban's expert replays the level's solution by step, so its agreement after the model leaves the solution path compares against the solution, not a replanned move.");
+    }
+
+    private static ChartFiles ScoreChart(string plots, IReadOnlyList<TaskScore> control)
+    {
+        double Metric(TaskScore t, string name) => t.Metrics.TryGetValue(name, out var v) ? v : double.NaN;
+        var series = new BarSeries("model", control.Select(t => t.NormalizedScore ?? double.NaN).ToArray(),
+            control.Select(t => Metric(t, "normalized_score_ci_low")).ToArray(), control.Select(t => Metric(t, "normalized_score_ci_high")).ToArray());
+        return BarChart.Write(plots, "control_scores", new BarChartSpec("Control: expert-normalized score per task", "task", "normalized score",
+            control.Select(t => t.Task).ToList(), [series], [new ReferenceLine("expert", 100), new ReferenceLine("random", 0)]));
     }
 
     private static string Ci(Interval? interval) =>

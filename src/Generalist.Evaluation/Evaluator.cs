@@ -59,6 +59,7 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
         var ratingBaselines = new Dictionary<string, IReadOnlyList<BaselineRmse>>();
         var examples = new List<string>();
         var episodeScores = new List<IReadOnlyList<double>>();
+        var filmstrips = new Dictionary<string, IReadOnlyList<FilmstripFrame>>();
         for (var i = 0; i < tasks.Count; i++)
         {
             ct.ThrowIfCancellationRequested();
@@ -76,6 +77,7 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
                     score = outcome.Score;
                     metrics["episodes_requested"] = request.Episodes;
                     episodeScores.Add(outcome.EpisodeScores);
+                    if (outcome.Filmstrip.Count > 0) filmstrips[name] = outcome.Filmstrip;
                     ScoreMetric.Record(score.Value, new KeyValuePair<string, object?>("task", name), new KeyValuePair<string, object?>("suite", suite.Name));
                     break;
                 case TaskFamily.VisionLanguage:
@@ -98,7 +100,7 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
             aggregate.AtOrAbove50, aggregate.AtOrAbove80, _options.Bootstrap.Samples, _options.Bootstrap.Seed);
         var result = new EvaluationResult(request.CheckpointPath, suite.Name, scores, aggregate.Mean, aggregate.AtOrAbove50, aggregate.AtOrAbove80,
             Path.Combine(request.CheckpointPath, "evaluation.json"), Path.Combine(request.CheckpointPath, "evaluation.md"), control);
-        EvaluationReport.Write(result, request, config, curves, ratingBaselines, examples);
+        EvaluationReport.Write(result, request, config, curves, ratingBaselines, examples, filmstrips);
         return result;
     }
 

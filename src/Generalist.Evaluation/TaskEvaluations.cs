@@ -114,7 +114,9 @@ internal sealed class TaskEvaluations(GeneralistModel model, SequenceBuilder bui
         // Pixel and text tasks have no continuous observations; reading their training images would be wasted.
         var hasContinuous = demonstration.Timesteps.Any(t => t.Observation.Continuous is { Length: > 0 });
         var diagnostics = new ControlDiagnostics(run.CreateExpert(envName), episodes, trainedOn && hasContinuous ? TrainingBins.Of(task.Train) : null);
-        var model_ = ModelRollouts.Run(model, builder, Create, demonstration, episodes, seed, decoding, batch, device, progress, diagnostics);
+        // Pixel tasks also keep the first episode's frames, for the report's filmstrip.
+        var filmstrip = demonstration.Timesteps.Any(t => t.Observation.Image is not null) ? new FilmstripRecorder(diagnostics) : null;
+        var model_ = ModelRollouts.Run(model, builder, Create, demonstration, episodes, seed, decoding, batch, device, progress, (IRolloutObserver?)filmstrip ?? diagnostics);
         metrics["return"] = model_.Mean;
         metrics["return_std"] = model_.Std;
         metrics["episode_length"] = model_.Lengths.Average();
@@ -127,12 +129,12 @@ internal sealed class TaskEvaluations(GeneralistModel model, SequenceBuilder bui
         if (EpisodeScores.MeanInterval(episodeScores, options.Bootstrap) is { } interval)
             (metrics["normalized_score_ci_low"], metrics["normalized_score_ci_high"]) = (interval.Low, interval.High);
         diagnostics.AddTo(metrics);
-        return new ControlOutcome(score, episodeScores);
+        return new ControlOutcome(score, episodeScores, filmstrip?.Frames ?? []);
     }
 }
 
 /// <summary>A control task's normalized score and the per-episode scores it is the mean of.</summary>
-internal sealed record ControlOutcome(double Score, IReadOnlyList<double> EpisodeScores);
+internal sealed record ControlOutcome(double Score, IReadOnlyList<double> EpisodeScores, IReadOnlyList<FilmstripFrame> Filmstrip);
 
 /// <summary>The run-specific factories (environment, expert) for one evaluation.</summary>
 internal sealed record RunContext(Func<string, IEnvironment> CreateEnvironment, Func<string, IPolicy> CreateExpert);

@@ -17,26 +17,35 @@ namespace Generalist.Cli.Commands;
 /// </summary>
 public static class DemoCommand
 {
-    /// <summary>The demo's run: one task per family that fits a 2-core CPU in a few minutes.</summary>
+    /// <summary>Training steps of the demo run: enough for the agent to act (cartpole and catch at
+    /// the expert's level, most mnist captions right) within the demo's ten minutes on 2 cores.</summary>
+    public const int DefaultSteps = 1200;
+
+    /// <summary>
+    /// The demo's run: two control tasks (one from values, one from pixels), mnist captions, text and
+    /// in-context regression; control and captions weigh more because the report judges the agent
+    /// by what it does (catch most: at weight 2 it reached 77 normalized, cartpole and mnist 100). 16 rows of 128 tokens keep a step at the tokens of the 8 x 256 presets
+    /// while cutting attention cost; 1200 steps give cartpole about the tokens of a 300-step
+    /// specialist, which acts at the expert's level with the default state-coverage noise.
+    /// </summary>
     public static RunConfig DefaultConfig(string name) => new()
     {
         Name = name,
         Preset = "tiny",
-        Tasks = [new("cartpole"), new("text"), new("mnist"), new("icl-regression")],
-        Steps = 60,
-        BatchSize = 8,
+        Tasks = [new("cartpole", 2), new("catch", 3), new("mnist", 2), new("text", 1), new("icl-regression", 1)],
+        Steps = DefaultSteps,
+        BatchSize = 16,
         ContextLength = 128,
-        EpisodesPerTask = 32,
-        Optimizer = new OptimizerConfig { LearningRate = 2e-3, WarmupSteps = 6 },
-        Checkpoint = new CheckpointConfig { Every = 30, KeepLast = 2 },
-        HeldOut = new HeldOutConfig { Every = 20, Batches = 1 },
+        EpisodesPerTask = 64,
+        Checkpoint = new CheckpointConfig { Every = 400, KeepLast = 2 },
+        HeldOut = new HeldOutConfig { Every = 200, Batches = 1 },
     };
 
     public static Command Create()
     {
         var output = new Option<string>("--out") { Description = "Where the service data and the report go.", DefaultValueFactory = _ => Path.Combine("checkpoints", "demo") };
-        var steps = new Option<int>("--steps") { Description = "Training steps of the demo run.", DefaultValueFactory = _ => 60 };
-        var episodes = new Option<int>("--episodes") { Description = "Evaluation episodes per control task (the default suite caps them at 50).", DefaultValueFactory = _ => 5 };
+        var steps = new Option<int>("--steps") { Description = $"Training steps of the demo run (default {DefaultSteps}: about 7 minutes on 2 cores).", DefaultValueFactory = _ => DefaultSteps };
+        var episodes = new Option<int>("--episodes") { Description = "Evaluation episodes per control task (the default suite caps them at 50).", DefaultValueFactory = _ => 50 };
         var json = CliApp.JsonOption();
         var command = new Command("demo", "Prepare data, start the service, train a small multi-task model through the API, evaluate it and write a report.")
             { output, steps, episodes, json };

@@ -1,7 +1,6 @@
-using Generalist.Evaluation.Reporting;
 using ScottPlot;
 
-namespace Generalist.Studies.Ablation;
+namespace Generalist.Evaluation.Reporting;
 
 /// <summary>One coloured series of a grouped bar chart: a value per group, optionally with an interval (NaN = no bar or no interval).</summary>
 public sealed record BarSeries(string Name, double[] Values, double[]? Low = null, double[]? High = null);
