@@ -66,6 +66,9 @@ public sealed record SpikeConfig
     [JsonPropertyName("enabled")] public bool Enabled { get; init; } = true;
     /// <summary>A loss above this multiple of the recent mean is a spike (20: far above normal noise).</summary>
     [JsonPropertyName("factor")] public double Factor { get; init; } = 20.0;
+    /// <summary>A spike must also be at least this many nats above the recent mean (1: near zero a
+    /// loss moves by 20x on noise alone; PaLM's spikes rose by whole nats).</summary>
+    [JsonPropertyName("min_rise")] public double MinRise { get; init; } = 1.0;
     /// <summary>Steps in the recent-mean window.</summary>
     [JsonPropertyName("window")] public int Window { get; init; } = 50;
     /// <summary>No detection until this many finite steps are in the window (the first losses fall fast).</summary>
@@ -276,6 +279,7 @@ public sealed record RunConfig
             e.Add(new("init_from", $"must be a checkpoint or run directory path of 1-{MaxPathLength} characters without control characters (or null)"));
         var sp = Spike ?? new();
         if (!(sp.Factor > 1 && double.IsFinite(sp.Factor))) e.Add(new("spike.factor", "must be a finite number > 1"));
+        if (!(sp.MinRise >= 0 && double.IsFinite(sp.MinRise))) e.Add(new("spike.min_rise", "must be a finite number >= 0"));
         Range(e, "spike.window", sp.Window, 1, 100_000);
         Range(e, "spike.min_history", sp.MinHistory, 1, 100_000);
         Range(e, "spike.skip_steps", sp.SkipSteps, 0, 10_000_000);

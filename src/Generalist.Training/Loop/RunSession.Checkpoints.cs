@@ -168,12 +168,14 @@ internal sealed partial class RunSession
         var afterSpike = _data.Train.Cursor;
         var rollbacks = _rollbacks + 1;
         var skipped = (long)_config.Spike.SkipSteps * _config.GradAccum;
+        var recentMean = _spikes.RecentMean;
         Restore(checkpoint);
         _data.Train.Restore(afterSpike);
         _data.Train.Skip(skipped);
         _rollbacks = rollbacks;
         _metrics?.RewindTo(_step);
-        Log($"loss spike at step {spikeStep} ({spikeLoss:G4} > {_config.Spike.Factor} x recent mean {_spikes.RecentMean:G4}): rolled back to step {_step} ({checkpoint.Info.Path}) and skipped {spikeStep - _step} steps' batches plus {skipped} more");
+        _spikes.RewindTo(_step);
+        Log($"loss spike at step {spikeStep} ({spikeLoss:G4} > {_config.Spike.Factor} x recent mean {recentMean:G4}): rolled back to step {_step} ({checkpoint.Info.Path}) and skipped {spikeStep - _step} steps' batches plus {skipped} more");
         return true;
     }
 }

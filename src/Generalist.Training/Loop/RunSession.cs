@@ -200,7 +200,7 @@ internal sealed partial class RunSession : IDisposable
             {
                 _consecutiveNonFinite = 0;
                 _optimizerSteps++;
-                if (_spikes.Observe(result.Loss))
+                if (_spikes.Observe(_step, result.Loss))
                 {
                     if (_rollbacks >= _config.Spike.MaxRollbacks)
                         return Fail($"loss spike at step {_step} ({result.Loss:G4} > {_config.Spike.Factor} x recent mean {_spikes.RecentMean:G4}) after {_rollbacks} rollbacks (spike.max_rollbacks)");
