@@ -50,7 +50,9 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
         var model = checkpoint.Model;
         var builder = new SequenceBuilder(VocabularyLayout.Default, model.Config.ContextLength, model.Config.PatchSize);
         var evaluations = new TaskEvaluations(model, builder, _options, device);
-        var dataOptions = new DataOptions(PackageCache.DefaultRoot(), config.EpisodesPerTask, config.Seed);
+        // The run's own data options (action noise included): the training bins the diagnostics
+        // compare against are those of the shards the run trained on, not shards built anew.
+        var dataOptions = config.DataOptionsIn(PackageCache.DefaultRoot());
         var run = new RunContext(
             name => _options.CreateEnvironment?.Invoke(name, config) ?? TaskCatalog.CreateEnvironment(name, dataOptions, heldOut: true),
             env => _options.CreateExpert?.Invoke(env) ?? EnvRegistry.Expert(env));
@@ -73,7 +75,7 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
             {
                 case TaskFamily.Control:
                     var outcome = evaluations.Control(data, run, episodes, request.Seed, decoding, trained.Contains(name), metrics,
-                        new ForwardProgress<int>(done => progress?.Report(new EvaluationProgress(name, done, episodes, capNote))));
+                        new SynchronousProgress<int>(done => progress?.Report(new EvaluationProgress(name, done, episodes, capNote))));
                     score = outcome.Score;
                     metrics["episodes_requested"] = request.Episodes;
                     episodeScores.Add(outcome.EpisodeScores);
@@ -128,7 +130,7 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
     /// </summary>
     private static void CheckSeedsDisjoint(string task, long seed, int episodes, RunConfig config)
     {
-        var options = new DataOptions(PackageCache.DefaultRoot(), config.EpisodesPerTask, config.Seed);
+        var options = config.DataOptionsIn(PackageCache.DefaultRoot());
         var trainStart = unchecked(config.Seed << 32);
         (long Start, long Count)[] used = [(trainStart, config.EpisodesPerTask), (trainStart + (1L << 31), options.HeldOutEpisodes)];
         foreach (var (start, count) in used)
@@ -137,8 +139,11 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
     }
 }
 
-/// <summary>Passes a report straight on (Progress&lt;T&gt; would post it to the thread pool, where reports can overtake each other).</summary>
-internal sealed class ForwardProgress<T>(Action<T> report) : IProgress<T>
+/// <summary>
+/// Calls back synchronously on the reporting thread: Progress&lt;T&gt; posts to the thread pool,
+/// where reports can overtake each other (and arrive after the work that reported them is done).
+/// </summary>
+public sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
 {
     public void Report(T value) => report(value);
 }

@@ -136,10 +136,10 @@ public sealed record StudyConfig
         }
         var error = config.Validate().FirstOrDefault();
         if (error is not null) throw new ConfigException(error.Field, $"{source}: {error.Field}: {error.Message}");
-        config.AblationVariants = AblationPlan.Resolve(config.Base, config.Ablation!).Variants;
         return config;
     }
 
+    /// <summary>Every problem with its field; also resolves the ablation's variants (<see cref="AblationVariants"/>), which needs the same merge and parse.</summary>
     public IReadOnlyList<ConfigError> Validate()
     {
         var e = new List<ConfigError>();
@@ -168,7 +168,13 @@ public sealed record StudyConfig
         foreach (var s in sc.Steps ?? []) if (s is < 1 or > 10_000_000) e.Add(new("scaling.steps", $"every value must be in [1, 10000000] (got {s})"));
         if (sc.Seeds is null || sc.Seeds.Count == 0) e.Add(new("scaling.seeds", "must list at least one seed"));
         if (!(sc.MinDecades >= 0 && sc.MinDecades <= 10)) e.Add(new("scaling.min_decades", "must be in [0, 10]"));
-        if (Base is not null) e.AddRange(AblationPlan.Resolve(Base, Ablation ?? new()).Errors);
+        if (Base is not null)
+        {
+            // Resolved once: the errors are reported here, the variants kept for the runner.
+            var (variants, errors) = AblationPlan.Resolve(Base, Ablation ?? new());
+            e.AddRange(errors);
+            AblationVariants = variants;
+        }
         var b = Bootstrap ?? new();
         if (b.Samples is < 10 or > 100_000) e.Add(new("bootstrap.samples", $"must be in [10, 100000] (got {b.Samples})"));
         if (!(b.Confidence > 0 && b.Confidence < 1)) e.Add(new("bootstrap.confidence", "must be in (0, 1)"));

@@ -116,8 +116,7 @@ public sealed partial class StudyRunner(StudyBackend backend) : IStudyRunner
         runs = [.. runs.OrderBy(r => order[r.Variant]).ThenBy(r => config.Ablation.Seeds.IndexOf(r.Seed))];
         var notes = new List<string>();
         if (config.Ablation.Variants.Count == 0)
-            notes.Add("No variants were given, so the study ran the default ladder (gato-exact, then each departure from Gato on its own, then the base config)." +
-                      (AblationPlan.ActionNoiseSupported ? "" : " This build's run config has no action_noise field, so the ladder has no state-noise step and no variant turns the noise off."));
+            notes.Add("No variants were given, so the study ran the default ladder (gato-exact, then each departure from Gato on its own, then the base config).");
         var bootstrap = new BootstrapOptions(config.Bootstrap.Samples, config.Bootstrap.Confidence, config.Bootstrap.Seed);
         var analysis = AblationAnalysis.Analyze(variants, runs, config.BaseRun.Tasks.Select(t => t.Name).ToList(), bootstrap);
         var (report, artifacts) = AblationReport.Write(request.OutputDirectory, config, variants, runs, analysis, notes);

@@ -85,7 +85,7 @@ internal sealed class SubRunExecutor(StudyBackend backend, string studyDirectory
             var lines = h.TaskLoss.Select(kv => JsonSerializer.Serialize(new CurvePoint(h.Step, kv.Key, kv.Value), AtomicFiles.Json).ReplaceLineEndings(" "));
             lock (curveLock) File.AppendAllLines(curvePath, lines);
         }
-        var result = await backend.Trainer.RunAsync(config, dir, resume: true, new SyncProgress<TrainingEvent>(OnEvent), ct);
+        var result = await backend.Trainer.RunAsync(config, dir, resume: true, new SynchronousProgress<TrainingEvent>(OnEvent), ct);
         if (result.Outcome != TrainingOutcome.Completed || !IsCompleteCheckpoint(result.LastCheckpoint))
             throw new InvalidOperationException($"{name}: training {result.Outcome.ToString().ToLowerInvariant()}{(result.FailureReason is null ? "" : ": " + result.FailureReason)}");
         var checkpoint = result.LastCheckpoint!;
@@ -122,10 +122,4 @@ internal sealed class SubRunExecutor(StudyBackend backend, string studyDirectory
             .GroupBy(p => (p.Step, p.Task)).Select(g => g.Last())
             .OrderBy(p => p.Step).ThenBy(p => p.Task, StringComparer.Ordinal).ToList();
     }
-}
-
-/// <summary>IProgress that calls back synchronously on the reporting thread (Progress&lt;T&gt; posts to the thread pool and may reorder).</summary>
-internal sealed class SyncProgress<T>(Action<T> handler) : IProgress<T>
-{
-    public void Report(T value) => handler(value);
 }

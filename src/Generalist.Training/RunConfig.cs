@@ -288,6 +288,10 @@ public sealed record RunConfig
         return e;
     }
 
+    /// <summary>How this run's task data are built from the cache at <paramref name="cacheDirectory"/>
+    /// (the trainer and the evaluator both ask here, so they read the same shards).</summary>
+    public Generalist.Data.DataOptions DataOptionsIn(string cacheDirectory) => new(cacheDirectory, EpisodesPerTask, Seed, ActionNoise);
+
     /// <summary>
     /// The model this config trains: the preset's shape (or an explicit one), its context length
     /// and the model options. The trainer and the checkpoint loader both resolve it here, so a

@@ -65,10 +65,7 @@ public class AblationConfigTests
     public void Without_variants_the_default_ladder_runs_from_Gato_exact_to_the_defaults()
     {
         var c = StudyConfig.Parse($$"""{"name":"abl","base":{{Base}}}""");
-        var expected = AblationPlan.ActionNoiseSupported
-            ? new[] { "gato-exact", "plus-value-embedding", "plus-rope", "plus-state-noise", "default" }
-            : ["gato-exact", "plus-value-embedding", "plus-rope", "default"];
-        Assert.Equal(expected, c.AblationVariants.Select(v => v.Name));
+        Assert.Equal(["gato-exact", "plus-value-embedding", "plus-rope", "plus-state-noise", "default"], c.AblationVariants.Select(v => v.Name));
         Assert.Equal([1L, 2L], c.Ablation.Seeds);
         var byName = c.AblationVariants.ToDictionary(v => v.Name);
         Assert.Equal(("none", "none"), Model(byName["gato-exact"]));
@@ -88,19 +85,16 @@ public class AblationConfigTests
         Assert.Contains("rotary", byName["plus-rope"].Description);
         Assert.Contains("Fourier value embedding", byName["plus-value-embedding"].Description);
         Assert.DoesNotContain("rotary", byName["plus-value-embedding"].Description);
-        if (AblationPlan.ActionNoiseSupported)
-        {
-            Assert.Equal(0.0, byName["gato-exact"].ActionNoise);
-            Assert.Null(byName["plus-state-noise"].ActionNoise);
-            Assert.Contains("DART noise", byName["plus-state-noise"].Description);
-            Assert.Equal(("none", "none"), Model(byName["plus-state-noise"]));
-        }
+        Assert.Equal(0.0, byName["gato-exact"].ActionNoise);
+        Assert.Null(byName["plus-state-noise"].ActionNoise);
+        Assert.Contains("DART noise", byName["plus-state-noise"].Description);
+        Assert.Equal(("none", "none"), Model(byName["plus-state-noise"]));
     }
 
     [Fact]
-    public void The_ladder_sets_action_noise_only_when_the_run_config_has_the_field()
+    public void The_ladder_turns_action_noise_off_except_where_it_is_the_change()
     {
-        var with = AblationPlan.DefaultLadder(actionNoise: true).ToDictionary(v => v.Name, v => v.Overrides);
+        var with = AblationPlan.DefaultLadder().ToDictionary(v => v.Name, v => v.Overrides);
         Assert.Equal(["gato-exact", "plus-value-embedding", "plus-rope", "plus-state-noise", "default"], with.Keys);
         Assert.Equal(0.0, with["gato-exact"]["action_noise"]!.GetValue<double>());
         Assert.Equal(0.0, with["plus-rope"]["action_noise"]!.GetValue<double>());
@@ -108,10 +102,6 @@ public class AblationConfigTests
         Assert.Null(with["plus-state-noise"]["action_noise"]);
         Assert.Equal("""{"model":{"value_embedding":"none","attention_positions":"none"},"action_noise":null}""", with["plus-state-noise"].ToJsonString());
         Assert.Empty(with["default"]);
-
-        var without = AblationPlan.DefaultLadder(actionNoise: false);
-        Assert.Equal(["gato-exact", "plus-value-embedding", "plus-rope", "default"], without.Select(v => v.Name));
-        Assert.All(without, v => Assert.False(v.Overrides.ContainsKey("action_noise")));
     }
 
     [Fact]

@@ -150,7 +150,7 @@ public class AblationStudyTests
             var outDir = Path.Combine(dir, "out");
             var (runner, trainer, _) = Create(intervals: true);
             var result = await runner.RunAsync(new StudyRequest("ablation", configPath, outDir), null, CancellationToken.None);
-            var ladder = AblationPlan.DefaultLadder(AblationPlan.ActionNoiseSupported).Select(v => v.Name + "-seed5").ToList();
+            var ladder = AblationPlan.DefaultLadder().Select(v => v.Name + "-seed5").ToList();
             Assert.Equal(ladder, trainer.Runs);
             var byName = trainer.Configs.ToDictionary(c => c.Name);
             Assert.Equal(("none", "none"), (byName["gato-exact-seed5"].Model.ValueEmbedding, byName["gato-exact-seed5"].Model.AttentionPositions));

@@ -50,7 +50,7 @@ internal static class DemoReport
         foreach (var strip in (Directory.Exists(plots) ? Directory.GetFiles(plots, "filmstrip_*.png") : []).Order(StringComparer.Ordinal))
         {
             var task = Path.GetFileNameWithoutExtension(strip)["filmstrip_".Length..];
-            md.AppendLine($"{task}, the model's first evaluation episode, frame by frame (what it saw; `a=` is the action it chose: 0 left, 1 stay, 2 right for catch):").AppendLine()
+            md.AppendLine($"{task}, the model's first evaluation episode, frame by frame (what it saw; `a=` is the action it then chose):").AppendLine()
               .AppendLine($"![{task} filmstrip]({Rel(strip)})").AppendLine();
         }
         md.AppendLine("## Where to go next").AppendLine();

@@ -3,7 +3,7 @@ using Generalist.Tokenizers;
 
 namespace Generalist.Evaluation.Scoring;
 
-/// <summary>One frame of a filmstrip: what the agent saw and the action it then took.</summary>
+/// <summary>One frame of a filmstrip: what the agent saw and the action it then took (discrete: the choice's name from the environment's action space).</summary>
 public sealed record FilmstripFrame(ImageData Image, string Action);
 
 /// <summary>
@@ -28,7 +28,9 @@ public sealed class FilmstripRecorder(IRolloutObserver? inner, int maxFrames = F
     public void Observe(int episode, Observation observation, IEnvironment env, ActionValue action)
     {
         if (episode == 0 && observation.Image is { } image && _frames.Count < MaxFrames)
-            _frames.Add(new FilmstripFrame(image, action.Discrete is { } d ? string.Join(",", d) : string.Join(",", action.Continuous!.Select(v => v.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))));
+            _frames.Add(new FilmstripFrame(image, action.Discrete is { } d
+                ? string.Join(",", d.Select(c => env.Spec.Action.Names[c]))
+                : string.Join(",", action.Continuous!.Select(v => v.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))));
         inner?.Observe(episode, observation, env, action);
     }
 }

@@ -9,10 +9,12 @@ namespace Generalist.Studies.Ablation;
 /// One resolved ablation variant: its overrides, the base run config with them merged in (validated
 /// by the trainer's own parser) and what it changes relative to Gato in plain words.
 /// </summary>
-/// <param name="ActionNoise">The merged config's top-level action_noise: null = the per-task default (or the field is absent), 0 = off.</param>
 /// <param name="Merged">Base with the overrides merged in, as JSON (what <see cref="Config"/> was parsed from).</param>
-public sealed record AblationVariant(string Name, JsonObject Overrides, JsonObject Merged, RunConfig Config, double? ActionNoise, string Description)
+public sealed record AblationVariant(string Name, JsonObject Overrides, JsonObject Merged, RunConfig Config, string Description)
 {
+    /// <summary>The merged config's action_noise: null = each task's default, 0 = off.</summary>
+    public double? ActionNoise => Config.ActionNoise;
+
     /// <summary>The sub-run of this variant for one training seed.</summary>
     public string RunName(long seed) => AblationPlan.RunName(Name, seed);
 
@@ -48,33 +50,27 @@ public static class AblationPlan
     public static IReadOnlySet<string> RunConfigFields { get; } = typeof(RunConfig).GetProperties(BindingFlags.Public | BindingFlags.Instance)
         .Select(p => p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name).OfType<string>().ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>Whether this build's run config has the top-level action_noise field (DART noise in expert data collection).</summary>
-    public static bool ActionNoiseSupported => RunConfigFields.Contains(ActionNoiseField);
-
     public static string RunName(string variant, long seed) => $"{variant}-seed{seed}";
 
     /// <summary>
     /// The default ladder: from Gato exact, add one of this project's departures at a time, then all
-    /// of them (the base config as given). Without an action_noise field in the run config the
-    /// noise step is left out (it would equal gato-exact) and no variant sets the field.
+    /// of them (the base config as given).
     /// </summary>
-    public static IReadOnlyList<(string Name, JsonObject Overrides)> DefaultLadder(bool actionNoise)
+    public static IReadOnlyList<(string Name, JsonObject Overrides)> DefaultLadder()
     {
-        JsonObject Model(string valueEmbedding, string positions, bool noiseOff)
+        JsonObject Model(string valueEmbedding, string positions, bool noiseOff) => new()
         {
-            var o = new JsonObject { ["model"] = new JsonObject { ["value_embedding"] = valueEmbedding, ["attention_positions"] = positions } };
-            if (actionNoise) o[ActionNoiseField] = noiseOff ? JsonValue.Create(0.0) : null;
-            return o;
-        }
-        var ladder = new List<(string, JsonObject)>
-        {
+            ["model"] = new JsonObject { ["value_embedding"] = valueEmbedding, ["attention_positions"] = positions },
+            [ActionNoiseField] = noiseOff ? JsonValue.Create(0.0) : null,
+        };
+        return
+        [
             ("gato-exact", Model("none", "none", noiseOff: true)),
             ("plus-value-embedding", Model("fourier", "none", noiseOff: true)),
             ("plus-rope", Model("none", "rope", noiseOff: true)),
-        };
-        if (actionNoise) ladder.Add(("plus-state-noise", Model("none", "none", noiseOff: false)));
-        ladder.Add(("default", new JsonObject()));
-        return ladder;
+            ("plus-state-noise", Model("none", "none", noiseOff: false)),
+            ("default", new JsonObject()),
+        ];
     }
 
     /// <summary>
@@ -114,7 +110,7 @@ public static class AblationPlan
         var given = ablation.Variants ?? [];
         var fromLadder = given.Count == 0;
         List<(string Field, string? Name, JsonObject Overrides, int Index)> entries = fromLadder
-            ? [.. DefaultLadder(ActionNoiseSupported).Select((v, i) => ($"ablation.variants (default ladder: {v.Name})", (string?)v.Name, v.Overrides, i))]
+            ? [.. DefaultLadder().Select((v, i) => ($"ablation.variants (default ladder: {v.Name})", (string?)v.Name, v.Overrides, i))]
             : [.. given.Select((v, i) => ($"ablation.variants[{i}]", v?.Name, v?.Overrides ?? new JsonObject(), i))];
         var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         foreach (var (field, name, overrides, index) in entries)
@@ -150,8 +146,7 @@ public static class AblationPlan
                 errors.Add(OverrideError(field, overrides, e));
                 continue;
             }
-            var noise = ReadActionNoise(merged);
-            variants.Add(new AblationVariant(name ?? "", (JsonObject)overrides.DeepClone(), merged, config, noise, Describe(config, noise, ActionNoiseSupported, overrides)));
+            variants.Add(new AblationVariant(name ?? "", (JsonObject)overrides.DeepClone(), merged, config, Describe(config, overrides)));
         }
         return (errors.Count == 0 ? variants : [], errors);
     }
@@ -174,12 +169,10 @@ public static class AblationPlan
             : new($"{variantField}.overrides", $"the merged run config's {e.Field} {message}");
     }
 
-    private static double? ReadActionNoise(JsonObject merged) =>
-        merged.TryGetPropertyValue(ActionNoiseField, out var node) && node is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
-
     /// <summary>What the variant changes relative to Gato, in plain words.</summary>
-    public static string Describe(RunConfig config, double? actionNoise, bool actionNoiseSupported, JsonObject overrides)
+    public static string Describe(RunConfig config, JsonObject overrides)
     {
+        var actionNoise = config.ActionNoise;
         var parts = new List<string>();
         var gato = new List<string>();
         if (config.Model.ValueEmbedding == "fourier")
@@ -188,8 +181,7 @@ public static class AblationPlan
         if (config.Model.AttentionPositions == "rope")
             parts.Add("adds rotary relative positions in attention (Gato has only the learned local observation positions, so attention cannot tell the current timestep's values from earlier ones)");
         else gato.Add("Gato's positions (learned local observation positions only)");
-        if (!actionNoiseSupported) gato.Add("clean expert data (this build's run config has no action_noise field)");
-        else if (actionNoise is null)
+        if (actionNoise is null)
             parts.Add("collects the control tasks' expert data with each task's default DART noise (envs/DATA.md: some executed actions are perturbed and the expert shows how to recover; the perturbed actions carry no loss; Gato trains on clean expert data)");
         else if (actionNoise == 0) gato.Add("clean expert data (action_noise 0)");
         else parts.Add($"collects the expert data with DART noise, perturbation probability {actionNoise} per step (Gato: clean expert data)");

@@ -15,7 +15,7 @@ public sealed class CatalogTrainingData(string? cacheDirectory = null) : ITraini
 {
     public TrainingData Create(RunConfig config, ModelConfig model, Action<string>? log)
     {
-        var options = new DataOptions(cacheDirectory ?? DataOptions.Default.CacheDirectory, config.EpisodesPerTask, config.Seed, config.ActionNoise);
+        var options = config.DataOptionsIn(cacheDirectory ?? DataOptions.Default.CacheDirectory);
         var progress = log is null ? null : new Progress(log);
         var loaded = new List<TaskData>();
         for (var i = 0; i < config.Tasks.Count; i++)
