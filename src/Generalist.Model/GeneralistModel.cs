@@ -76,15 +76,23 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
     /// Mean cross-entropy over the tokens whose loss mask is 1 (text and action targets; image
     /// patches and observation values have mask 0, so their targets never matter), plus per-task
     /// sums and counts built with index_add on the device: nothing here waits for the device.
+    /// With continuousLabelSigma > 0, a continuous-action target is not one bin but a Gaussian over
+    /// the bins (HL-Gauss, Farebrother et al. 2024) of that width in bins, centred on the target:
+    /// the loss says that a neighbouring bin is nearly right, which one-hot targets cannot.
     /// </summary>
-    public LossOutput Loss(ModelInputs inputs, Tensor targets, Tensor lossMask, Tensor taskIds, int taskCount)
+    public LossOutput Loss(ModelInputs inputs, Tensor targets, Tensor lossMask, Tensor taskIds, int taskCount, double continuousLabelSigma = 0)
     {
         if (taskCount < 1) throw new ArgumentException($"taskCount ({taskCount}) must be at least 1.");
+        if (!(continuousLabelSigma >= 0 && double.IsFinite(continuousLabelSigma)))
+            throw new ArgumentException($"continuousLabelSigma ({continuousLabelSigma}) must be a finite number >= 0.");
         var logits = forward(inputs);                                                 // (B, T, V)
         // Cross-entropy in fp32 even under bf16 autocast: log-softmax over 10k classes in bf16
         // loses the small probabilities that the loss is made of.
-        var perToken = F.cross_entropy(logits.view(-1, logits.shape[2]).to(ScalarType.Float32),
-            targets.reshape(-1), reduction: nn.Reduction.None);                      // (B*T)
+        var flatLogits = logits.view(-1, logits.shape[2]).to(ScalarType.Float32);    // (B*T, V)
+        var flatTargets = targets.reshape(-1);                                        // (B*T)
+        var perToken = continuousLabelSigma > 0
+            ? SoftContinuousCrossEntropy(flatLogits, flatTargets, continuousLabelSigma)
+            : F.cross_entropy(flatLogits, flatTargets, reduction: nn.Reduction.None); // (B*T)
         var mask = lossMask.reshape(-1).to(ScalarType.Float32);                       // (B*T)
         var masked = perToken * mask;
         var sum = masked.sum();
@@ -95,6 +103,28 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
         var taskSums = zeros(taskCount, ScalarType.Float32, logits.device).index_add(0, ids, detached, 1);
         var taskCounts = zeros(taskCount, ScalarType.Float32, logits.device).index_add(0, ids, mask, 1);
         return new LossOutput(loss, sum.detach(), count, taskSums, taskCounts);
+    }
+
+    /// <summary>
+    /// Per-position cross-entropy where continuous-bin targets become Gaussian label distributions
+    /// over the bins (truncated to the bin range and renormalised, so edge bins, where saturating
+    /// experts act, keep all their mass inside the range) and every other target stays one-hot.
+    /// Built for every position and selected with where, so it needs no host sync.
+    /// </summary>
+    private Tensor SoftContinuousCrossEntropy(Tensor logits, Tensor targets, double sigma)
+    {
+        long offset = Config.ContinuousOffset, bins = Config.ContinuousBins;
+        if (offset + bins > logits.shape[1]) return F.cross_entropy(logits, targets, reduction: nn.Reduction.None); // no bins in this vocabulary
+        var logProbs = F.log_softmax(logits, 1);                                      // (N, V)
+        var hard = -logProbs.gather(1, targets.unsqueeze(1)).squeeze(1);              // (N)
+        var bin = targets - offset;                                                   // (N)
+        var isBin = bin.ge(0).logical_and(bin.lt(bins));
+        var centre = bin.clamp(0, bins - 1).to(ScalarType.Float32).unsqueeze(1);      // (N, 1)
+        var distance = arange(bins, ScalarType.Float32, logits.device).unsqueeze(0) - centre; // (N, bins)
+        var labels = (distance.square() * (-0.5 / (sigma * sigma))).exp();
+        labels = labels / labels.sum(1, keepdim: true);
+        var soft = -(labels * logProbs.narrow(1, offset, bins)).sum(1);               // (N)
+        return where(isBin, soft, hard);
     }
 
     public LossOutput Loss(ModelInputs inputs, LossTargets targets) =>
@@ -134,8 +164,16 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
         return F.dropout(x, Config.Dropout, training);
     }
 
-    /// <summary>The head: (…, C) -> (…, V), through the token embedding's weight when tied.</summary>
-    internal Tensor Logits(Tensor h) => head is null ? F.linear(h, token_embedding.weight!) : head.forward(h);
+    /// <summary>The head: (…, C) -> (…, V), through the token embedding's weight when tied; with
+    /// ValueHead the bin rows also hold their value embedding, so the head scores each bin by the same
+    /// vector that embeds it and a bin's logit is a smooth function of its value plus its own row.</summary>
+    internal Tensor Logits(Tensor h)
+    {
+        if (head is not null) return head.forward(h);
+        Tensor table = token_embedding.weight!;
+        if (Config.ValueHead && value_embedding is not null) table = value_embedding.AddToRows(table);
+        return F.linear(h, table);
+    }
 
     internal IList<Block> Blocks => blocks;
     internal LayerNorm FinalNorm => final_norm;

@@ -69,6 +69,11 @@ public sealed record ModelConfig
     /// only its own independent row).</summary>
     public ValueEmbeddingKind ValueEmbedding { get; init; } = ValueEmbeddingKind.Fourier;
 
+    /// <summary>With the Fourier value embedding and a tied head: the head scores bin tokens against
+    /// their full embedding (row + W·φ), so the predicted distribution over bins inherits the
+    /// value features' smoothness. Off: the head sees only the independent rows (Gato's targets).</summary>
+    public bool ValueHead { get; init; }
+
     /// <summary>Frequencies K of the Fourier value features [y, sin(k pi y), cos(k pi y)], k = 1..K, where
     /// y in [-1, 1] is the bin centre in companded space. 8: the finest wave spans 1/8 of the range
     /// (~128 bins), so features separate nearby states without making every bin independent again.</summary>

@@ -32,6 +32,20 @@ public sealed class ValueEmbedding : nn.Module<Tensor, Tensor>
     /// <summary>Length of φ: y plus a sine and a cosine per frequency.</summary>
     public static int FeatureCount(ModelConfig config) => 2 * config.ValueFrequencies + 1;
 
+    /// <summary>The table (V, C) with W·φ added to its bin rows: what the tied head scores against
+    /// when <see cref="ModelConfig.ValueHead"/> is on (a vocabulary without the bin range is returned as is).</summary>
+    public Tensor AddToRows(Tensor table)
+    {
+        if (_offset + _bins > table.shape[0]) return table;
+        using var scope = NewDisposeScope();
+        var bins = arange(_offset, _offset + _bins, ScalarType.Int64, table.device).unsqueeze(0); // (1, bins)
+        var rows = forward(bins).squeeze(0).to(table.dtype);                                      // (bins, C)
+        var parts = new List<Tensor> { table.narrow(0, 0, _offset), table.narrow(0, _offset, _bins) + rows };
+        var rest = table.shape[0] - _offset - _bins;
+        if (rest > 0) parts.Add(table.narrow(0, _offset + _bins, rest));
+        return cat(parts, 0).MoveToOuterDisposeScope();
+    }
+
     /// <summary>tokens (B, T) int64 -> (B, T, C); zero rows for tokens that are not values.</summary>
     public override Tensor forward(Tensor tokens)
     {

@@ -91,6 +91,12 @@ public sealed record ModelOptions
     [JsonPropertyName("value_embedding")] public string ValueEmbedding { get; init; } = "fourier";
     /// <summary>"rope" (default): rotary relative positions in attention; "none": Gato exact.</summary>
     [JsonPropertyName("attention_positions")] public string AttentionPositions { get; init; } = "rope";
+    /// <summary>true: the tied head scores bin tokens against their value-embedded rows (needs
+    /// value_embedding "fourier"); false: against the independent rows only, as Gato.</summary>
+    [JsonPropertyName("value_head")] public bool ValueHead { get; init; }
+    /// <summary>Width in bins of the Gaussian label over neighbouring bins that a continuous-action
+    /// target becomes (HL-Gauss); 0: one-hot targets, as Gato. Held-out losses stay one-hot.</summary>
+    [JsonPropertyName("continuous_label_sigma")] public double ContinuousLabelSigma { get; init; }
 
     public static ModelOptions GatoExact { get; } = new() { ValueEmbedding = "none", AttentionPositions = "none" };
 
@@ -102,6 +108,7 @@ public sealed record ModelOptions
     {
         ValueEmbedding = ValueEmbedding == "none" ? Generalist.Model.ValueEmbeddingKind.None : Generalist.Model.ValueEmbeddingKind.Fourier,
         AttentionPositions = AttentionPositions == "none" ? Generalist.Model.AttentionPositionKind.None : Generalist.Model.AttentionPositionKind.Rope,
+        ValueHead = ValueHead,
     };
 }
 
@@ -260,6 +267,8 @@ public sealed record RunConfig
         var m = Model ?? new();
         if (!ModelOptions.ValueEmbeddings.Contains(m.ValueEmbedding)) e.Add(new("model.value_embedding", "must be \"fourier\" or \"none\""));
         if (!ModelOptions.AttentionPositionKinds.Contains(m.AttentionPositions)) e.Add(new("model.attention_positions", "must be \"rope\" or \"none\""));
+        if (m.ValueHead && m.ValueEmbedding != "fourier") e.Add(new("model.value_head", "needs model.value_embedding \"fourier\""));
+        if (!(m.ContinuousLabelSigma >= 0 && m.ContinuousLabelSigma <= 256)) e.Add(new("model.continuous_label_sigma", "must be in [0, 256] bins (0 = one-hot targets)"));
         var o = Optimizer ?? new();
         if (!(o.LearningRate > 0 && o.LearningRate <= 1)) e.Add(new("optimizer.learning_rate", "must be in (0, 1]"));
         if (!(o.MinLrRatio >= 0 && o.MinLrRatio <= 1)) e.Add(new("optimizer.min_lr_ratio", "must be in [0, 1]"));

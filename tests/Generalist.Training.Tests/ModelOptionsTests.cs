@@ -12,6 +12,8 @@ public class ModelOptionsTests
         var shape = new RunConfig().ResolveModel();
         Assert.Equal(ValueEmbeddingKind.Fourier, shape.ValueEmbedding);
         Assert.Equal(AttentionPositionKind.Rope, shape.AttentionPositions);
+        Assert.False(shape.ValueHead);
+        Assert.True((new RunConfig() with { Model = new ModelOptions { ValueHead = true } }).ResolveModel().ValueHead);
         var gato = (new RunConfig() with { Model = ModelOptions.GatoExact }).ResolveModel();
         Assert.Equal((ValueEmbeddingKind.None, AttentionPositionKind.None), (gato.ValueEmbedding, gato.AttentionPositions));
     }
@@ -19,6 +21,8 @@ public class ModelOptionsTests
     [Theory]
     [InlineData("""{"model": {"value_embedding": "learned"}}""", "model.value_embedding")]
     [InlineData("""{"model": {"attention_positions": "alibi"}}""", "model.attention_positions")]
+    [InlineData("""{"model": {"value_embedding": "none", "value_head": true}}""", "model.value_head")]
+    [InlineData("""{"model": {"continuous_label_sigma": -2}}""", "model.continuous_label_sigma")]
     [InlineData("""{"model": null}""", "model")]
     [InlineData("""{"model": {"rope": true}}""", "model.rope")]
     [InlineData("""{"action_noise": 1.5}""", "action_noise")]

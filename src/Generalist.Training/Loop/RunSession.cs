@@ -60,7 +60,7 @@ internal sealed partial class RunSession : IDisposable
         // Rank 0 alone writes metrics.jsonl and checkpoints; every rank computes the same numbers.
         _metrics = distributed.IsRoot ? new MetricsLog(Path.Combine(runDirectory, "metrics.jsonl"), keepThroughStep: long.MaxValue) : null;
         _parallel = distributed.WorldSize > 1 ? new DataParallelStep(distributed, model.parameters(), config.Distributed) : null;
-        _executor = new StepExecutor(model, _optimizer, new StepOptions(config.GradAccum, config.Optimizer.GradClip, config.Precision, device), _parallel);
+        _executor = new StepExecutor(model, _optimizer, new StepOptions(config.GradAccum, config.Optimizer.GradClip, config.Precision, device, config.Model.ContinuousLabelSigma), _parallel);
         _heldOut = data.HeldOut is { } h && config.HeldOut.Every > 0
             ? new HeldOutEvaluator(model, h, config.HeldOut.Batches, config.Precision, device) : null;
         _schedule = LearningRateSchedule.From(config);

@@ -10,8 +10,8 @@ using static TorchSharp.torch;
 
 namespace Generalist.Training.Loop;
 
-/// <summary>Settings of one training step.</summary>
-public sealed record StepOptions(int GradAccum, double GradClip, string Precision, Device Device);
+/// <summary>Settings of one training step; ContinuousLabelSigma: HL-Gauss label width in bins (0 = one-hot).</summary>
+public sealed record StepOptions(int GradAccum, double GradClip, string Precision, Device Device, double ContinuousLabelSigma = 0);
 
 /// <summary>What one step did, read back to the host once at its end.</summary>
 public sealed record StepResult(
@@ -71,7 +71,7 @@ public sealed class StepExecutor(GeneralistModel model, AdamW optimizer, StepOpt
 
             LossOutput output;
             using (options.Precision == "bf16" ? Autocast.Enable(options.Device.type, ScalarType.BFloat16) : null)
-                output = model.Loss(inputs, targets.Targets, targets.LossMask, targets.TaskIds, taskCount);
+                output = model.Loss(inputs, targets.Targets, targets.LossMask, targets.TaskIds, taskCount, options.ContinuousLabelSigma);
             // This micro-batch's share of the step's mean; with no loss tokens at all, nothing to learn.
             var share = stepLossTokens > 0 ? microTokens / stepLossTokens : 0.0;
             var scaled = output.Loss * (share * lossMultiplier);
