@@ -31,7 +31,7 @@ public static class EnvsCommand
             foreach (var r in rows)
                 table.AddRow(r.Name, Markup.Escape(r.Kind), Markup.Escape(string.Join("; ", r.Observation.Select(f => $"{f.Name} {f.Part} [{string.Join("x", f.Shape)}]"))),
                     Markup.Escape(r.Action), r.MaxSteps.ToString());
-            AnsiConsole.Write(table);
+            Generalist.Cli.Output.CliTable.Write(table);
             return ExitCodes.Ok;
         });
         return command;
