@@ -17,7 +17,7 @@ public class InstalledToolTests
         var root = Directory.CreateTempSubdirectory("gen-tool-").FullName;
         try
         {
-            var project = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, FindRepo(), "src", "Generalist.Cli"));
+            var project = Path.Combine(FindRepo(), "src", "Generalist.Cli");
             Run("dotnet", root, "pack", project, "-c", "Release", "-o", Path.Combine(root, "pkg"), "--artifacts-path", Path.Combine(root, "art"));
             Run("dotnet", root, "tool", "install", "--tool-path", Path.Combine(root, "tools"), "--add-source", Path.Combine(root, "pkg"), "Generalist.Cli");
             var tool = Path.Combine(root, "tools", "generalist");
@@ -39,13 +39,9 @@ public class InstalledToolTests
         }
     }
 
-    private static string FindRepo()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Generalist.sln"))) return dir.FullName;
-        // Built with --artifacts-path outside the tree: the test project's source location.
-        return Path.GetFullPath(Path.Combine(Environment.CurrentDirectory, "..", ".."));
-    }
+    /// <summary>The repository of this source file (the build output may live outside it, --artifacts-path).</summary>
+    private static string FindRepo([System.Runtime.CompilerServices.CallerFilePath] string source = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, "..", ".."));
 
     private static string Run(string file, string directory, params string[] args)
     {
