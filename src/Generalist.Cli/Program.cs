@@ -21,5 +21,6 @@ var root = new RootCommand("Generalist: one transformer trained on many tasks, r
     RunsCommand.Create(),
     CheckpointsCommand.Create(),
     DemoCommand.Create(),
+    CompletionCommand.Create(),
 };
 return await CliApp.InvokeAsync(root, args);
