@@ -20,13 +20,17 @@ public sealed class CliInputException(string message) : Exception(message);
 
 public static class CliApp
 {
+    /// <summary>
+    /// Every --json result: snake_case keys (dictionary keys are data, such as task names, and stay
+    /// as they are), and NaN or infinite numbers written as null.
+    /// </summary>
     public static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DictionaryKeyPolicy = null,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new Output.JsonOutput.FiniteDoubleConverter(), new Output.JsonOutput.FiniteSingleConverter() },
     };
 
     /// <summary>The shared --json option: results as JSON on stdout, nothing else there.</summary>
@@ -58,6 +62,9 @@ public static class CliApp
     /// <summary>Runs the parsed command; maps known input errors to one line on stderr and exit 2.</summary>
     public static async Task<int> InvokeAsync(RootCommand root, string[] args)
     {
+        // Redirected, Spectre lays text out for 80 columns and breaks long lines mid-word; a pipe
+        // has no width, so give it room (tables become tab-separated there, see Output.CliTable).
+        if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 4096;
         var parse = root.Parse(args);
         // Parser errors (an unknown option, "abc" for a number) are input errors like any other:
         // one line each on stderr and exit 2, not the parser's default help dump and exit 1.

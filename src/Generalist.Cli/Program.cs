@@ -16,9 +16,11 @@ var root = new RootCommand("Generalist: one transformer trained on many tasks, r
     StudyCommand.Create(),
     DistributedCommand.Create(),
     TrainCommand.Create(),
+    ConfigCommand.Create(),
     ServeCommand.Create(),
     RunsCommand.Create(),
     CheckpointsCommand.Create(),
     DemoCommand.Create(),
+    CompletionCommand.Create(),
 };
 return await CliApp.InvokeAsync(root, args);

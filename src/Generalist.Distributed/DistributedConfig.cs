@@ -58,7 +58,8 @@ public sealed record DistributedConfig
     /// <summary>Ranks the service launches this run with (1 = a plain process, no launcher).</summary>
     [JsonPropertyName("ranks")] public int Ranks { get; init; } = 1;
 
-    public long BucketBytes => (long)(BucketMb * (1 << 20));
+    /// <summary>Derived from bucket_mb; not a config field (and not written into config JSON).</summary>
+    [JsonIgnore] public long BucketBytes => (long)(BucketMb * (1 << 20));
 
     /// <summary>Every problem as (field path, message with the allowed range).</summary>
     public IEnumerable<(string Field, string Message)> Validate(string prefix = "distributed.")

@@ -60,8 +60,16 @@ public sealed record ControlSummary(
     int BootstrapSamples,
     long BootstrapSeed);
 
-/// <summary>Progress while an evaluation runs (task finished, episodes done); Note, when set, is said beside it (e.g. the suite capped the episodes).</summary>
-public sealed record EvaluationProgress(string Task, int Done, int Total, string? Note = null);
+/// <summary>
+/// Progress while an evaluation runs: Done of Total counted in Unit ("task": tasks started;
+/// "episode": a control task's episodes played). Note, when set, is said beside it (e.g. the
+/// suite capped the episodes).
+/// </summary>
+public sealed record EvaluationProgress(string Task, int Done, int Total, string? Note = null, string Unit = EvaluationProgress.Tasks)
+{
+    public const string Tasks = "task";
+    public const string Episodes = "episode";
+}
 
 public interface IEvaluator
 {

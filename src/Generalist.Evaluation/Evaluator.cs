@@ -75,7 +75,7 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
             {
                 case TaskFamily.Control:
                     var outcome = evaluations.Control(data, run, episodes, request.Seed, decoding, trained.Contains(name), metrics,
-                        new SynchronousProgress<int>(done => progress?.Report(new EvaluationProgress(name, done, episodes, capNote))));
+                        new SynchronousProgress<int>(done => progress?.Report(new EvaluationProgress(name, done, episodes, capNote, EvaluationProgress.Episodes))));
                     score = outcome.Score;
                     metrics["episodes_requested"] = request.Episodes;
                     episodeScores.Add(outcome.EpisodeScores);

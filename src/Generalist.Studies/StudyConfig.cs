@@ -68,7 +68,7 @@ public sealed record StudyBootstrapConfig
 }
 
 /// <summary>
-/// A study, as JSON (src/Generalist.Studies/README.md documents every field). "base" is a full
+/// A study, as JSON (<see cref="StudyConfigFields"/> documents every field; `generalist config show --study` prints them). "base" is a full
 /// run config (the trainer's own format and validation); transfer and scaling derive every sub-run
 /// from it by changing only the tasks, the preset, the steps or the seed, an ablation by merging in
 /// each variant's overrides (<see cref="AblationPlan"/>). Unknown fields are errors.
@@ -142,13 +142,9 @@ public sealed record StudyConfig
     /// <summary>Every problem with its field; also resolves the ablation's variants (<see cref="AblationVariants"/>), which needs the same merge and parse.</summary>
     public IReadOnlyList<ConfigError> Validate()
     {
-        var e = new List<ConfigError>();
-        if (!RunNames.IsValid(Name)) e.Add(new("name", RunNames.Rule));
-        var ev = Evaluation ?? new();
-        if (!Suites.Contains(ev.Suite)) e.Add(new("evaluation.suite", $"must be one of {string.Join(", ", Suites)} (got '{ev.Suite}')"));
-        if (ev.Episodes is < 1 or > 10_000) e.Add(new("evaluation.episodes", $"must be in [1, 10000] (got {ev.Episodes})"));
-        // Checked here, not only by the evaluator, so a bad seed fails before any sub-run trains.
-        if (ev.Seed < 0) e.Add(new("evaluation.seed", $"must be >= 0 (got {ev.Seed})"));
+        // The single-field rules (with their ranges) are those `config show --study` prints; the evaluation
+        // seed is checked here, not only by the evaluator, so a bad one fails before any sub-run trains.
+        var e = StudyConfigFields.All.SelectMany(f => f.Check(this)).ToList();
         var tasks = BaseRun.Tasks.Select(t => t.Name).ToHashSet();
         var tr = Transfer ?? new();
         foreach (var (family, members) in tr.Families)
@@ -160,14 +156,12 @@ public sealed record StudyConfig
         }
         foreach (var dup in tr.Families.SelectMany(f => f.Value ?? []).GroupBy(t => t).Where(g => g.Count() > 1))
             e.Add(new("transfer.families", $"task '{dup.Key}' is in more than one family"));
-        if (tr.FinetuneSteps is < 1 or > 10_000_000) e.Add(new("transfer.finetune_steps", $"must be in [1, 10000000] (got {tr.FinetuneSteps})"));
         var sc = Scaling ?? new();
         if (sc.Presets is null || sc.Presets.Count < 4) e.Add(new("scaling.presets", $"must list at least 4 model presets (got {sc.Presets?.Count ?? 0})"));
         else if (sc.Presets.Any(string.IsNullOrWhiteSpace)) e.Add(new("scaling.presets", "every entry must be a preset name (got null or empty)"));
         else foreach (var dup in sc.Presets.GroupBy(p => p).Where(g => g.Count() > 1)) e.Add(new("scaling.presets", $"preset '{dup.Key}' is listed twice"));
         foreach (var s in sc.Steps ?? []) if (s is < 1 or > 10_000_000) e.Add(new("scaling.steps", $"every value must be in [1, 10000000] (got {s})"));
         if (sc.Seeds is null || sc.Seeds.Count == 0) e.Add(new("scaling.seeds", "must list at least one seed"));
-        if (!(sc.MinDecades >= 0 && sc.MinDecades <= 10)) e.Add(new("scaling.min_decades", "must be in [0, 10]"));
         if (Base is not null)
         {
             // Resolved once: the errors are reported here, the variants kept for the runner.
@@ -175,9 +169,6 @@ public sealed record StudyConfig
             e.AddRange(errors);
             AblationVariants = variants;
         }
-        var b = Bootstrap ?? new();
-        if (b.Samples is < 10 or > 100_000) e.Add(new("bootstrap.samples", $"must be in [10, 100000] (got {b.Samples})"));
-        if (!(b.Confidence > 0 && b.Confidence < 1)) e.Add(new("bootstrap.confidence", "must be in (0, 1)"));
         return e;
     }
 

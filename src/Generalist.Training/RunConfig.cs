@@ -229,34 +229,22 @@ public sealed record RunConfig
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
-    /// <summary>All problems, each with the field path and the allowed range.</summary>
+    /// <summary>All problems, each with the field path and the allowed range (the rules of <see cref="RunConfigFields"/>).</summary>
     public IReadOnlyList<ConfigError> Validate()
     {
         var e = new List<ConfigError>();
-        if (!RunNames.IsValid(Name)) e.Add(new("name", RunNames.Rule));
-        if (string.IsNullOrWhiteSpace(Preset)) e.Add(new("preset", "must name a model preset"));
         if (Tasks is null || Tasks.Count == 0) e.Add(new("tasks", "must list at least one task"));
         else if (Tasks.Any(t => t is null)) e.Add(new($"tasks[{Tasks.ToList().FindIndex(t => t is null)}]", "must be an object {\"name\": ..., \"weight\": ...}, not null"));
         else
         {
             for (var i = 0; i < Tasks.Count; i++)
             {
-                if (string.IsNullOrWhiteSpace(Tasks[i].Name)) e.Add(new($"tasks[{i}].name", "must not be empty"));
-                if (!(Tasks[i].Weight > 0 && double.IsFinite(Tasks[i].Weight))) e.Add(new($"tasks[{i}].weight", "must be a finite number > 0"));
+                foreach (var m in RunConfigFields.TaskName.Problems(Tasks[i].Name)) e.Add(new($"tasks[{i}].name", m));
+                foreach (var m in RunConfigFields.TaskWeight.Problems(Tasks[i].Weight)) e.Add(new($"tasks[{i}].weight", m));
             }
             foreach (var dup in Tasks.GroupBy(t => t.Name).Where(g => g.Count() > 1))
                 e.Add(new("tasks", $"task '{dup.Key}' is listed twice"));
         }
-        Range(e, "steps", Steps, 1, 10_000_000);
-        Range(e, "batch_size", BatchSize, 1, 4096);
-        Range(e, "grad_accum", GradAccum, 1, 1024);
-        Range(e, "context_length", ContextLength, 0, 65536);
-        if (Precision is not ("fp32" or "bf16")) e.Add(new("precision", "must be \"fp32\" or \"bf16\""));
-        if (Device is not ("cpu" or "cuda")) e.Add(new("device", "must be \"cpu\" or \"cuda\""));
-        Range(e, "threads", Threads, 0, 1024);
-        Range(e, "episodes_per_task", EpisodesPerTask, 1, 1_000_000);
-        if (!(PromptProbability >= 0 && PromptProbability <= 1)) e.Add(new("prompt_probability", "must be in [0, 1]"));
-        if (ActionNoise is { } noise && !(noise >= 0 && noise < 1)) e.Add(new("action_noise", "must be in [0, 1), or null for each task's default"));
         // A section written as null would reach the trainer as null: refuse it here (omit it for the defaults).
         foreach (var (field, section) in new (string, object?)[]
                  {
@@ -264,36 +252,9 @@ public sealed record RunConfig
                      ("spike", Spike), ("distributed", Distributed),
                  })
             if (section is null) e.Add(new(field, "must be an object, not null (leave it out for the defaults)"));
-        var m = Model ?? new();
-        if (!ModelOptions.ValueEmbeddings.Contains(m.ValueEmbedding)) e.Add(new("model.value_embedding", "must be \"fourier\" or \"none\""));
-        if (!ModelOptions.AttentionPositionKinds.Contains(m.AttentionPositions)) e.Add(new("model.attention_positions", "must be \"rope\" or \"none\""));
-        if (m.ValueHead && m.ValueEmbedding != "fourier") e.Add(new("model.value_head", "needs model.value_embedding \"fourier\""));
-        if (!(m.ContinuousLabelSigma >= 0 && m.ContinuousLabelSigma <= 256)) e.Add(new("model.continuous_label_sigma", "must be in [0, 256] bins (0 = one-hot targets)"));
-        var o = Optimizer ?? new();
-        if (!(o.LearningRate > 0 && o.LearningRate <= 1)) e.Add(new("optimizer.learning_rate", "must be in (0, 1]"));
-        if (!(o.MinLrRatio >= 0 && o.MinLrRatio <= 1)) e.Add(new("optimizer.min_lr_ratio", "must be in [0, 1]"));
-        Range(e, "optimizer.warmup_steps", o.WarmupSteps, 0, 10_000_000);
-        if (!(o.WeightDecay >= 0 && o.WeightDecay <= 10)) e.Add(new("optimizer.weight_decay", "must be in [0, 10]"));
-        if (!(o.Beta1 >= 0 && o.Beta1 < 1)) e.Add(new("optimizer.beta1", "must be in [0, 1)"));
-        if (!(o.Beta2 >= 0 && o.Beta2 < 1)) e.Add(new("optimizer.beta2", "must be in [0, 1)"));
-        if (!(o.GradClip > 0 && double.IsFinite(o.GradClip))) e.Add(new("optimizer.grad_clip", "must be a finite number > 0"));
-        Range(e, "checkpoint.every", (Checkpoint ?? new()).Every, 0, 10_000_000);
-        Range(e, "checkpoint.keep_last", (Checkpoint ?? new()).KeepLast, 1, 1000);
-        Range(e, "held_out.every", (HeldOut ?? new()).Every, 0, 10_000_000);
-        Range(e, "held_out.batches", (HeldOut ?? new()).Batches, 1, 1000);
-        if ((NonFinite ?? new()).Policy is not ("skip" or "halt")) e.Add(new("non_finite.policy", "must be \"skip\" or \"halt\""));
-        Range(e, "non_finite.max_consecutive", (NonFinite ?? new()).MaxConsecutive, 1, 1_000_000);
-        if (!(PeakFlops >= 0 && double.IsFinite(PeakFlops))) e.Add(new("peak_flops", "must be a finite number >= 0 (0 = measure)"));
-        if (InitFrom is not null && (string.IsNullOrWhiteSpace(InitFrom) || InitFrom.Length > MaxPathLength || InitFrom.Any(char.IsControl)))
-            e.Add(new("init_from", $"must be a checkpoint or run directory path of 1-{MaxPathLength} characters without control characters (or null)"));
-        var sp = Spike ?? new();
-        if (!(sp.Factor > 1 && double.IsFinite(sp.Factor))) e.Add(new("spike.factor", "must be a finite number > 1"));
-        if (!(sp.MinRise >= 0 && double.IsFinite(sp.MinRise))) e.Add(new("spike.min_rise", "must be a finite number >= 0"));
-        Range(e, "spike.window", sp.Window, 1, 100_000);
-        Range(e, "spike.min_history", sp.MinHistory, 1, 100_000);
-        Range(e, "spike.skip_steps", sp.SkipSteps, 0, 10_000_000);
-        Range(e, "spike.max_rollbacks", sp.MaxRollbacks, 0, 1000);
-        foreach (var (field, message) in (Distributed ?? new()).Validate()) e.Add(new(field, message));
+        foreach (var field in RunConfigFields.All) e.AddRange(field.Check(this));
+        if ((Model ?? new()) is { ValueHead: true, ValueEmbedding: not "fourier" })
+            e.Add(new("model.value_head", "needs model.value_embedding \"fourier\""));
         return e;
     }
 
@@ -330,11 +291,6 @@ public sealed record RunConfig
         {
             throw new ConfigException("model", $"model: {e.Message}");
         }
-    }
-
-    private static void Range(List<ConfigError> errors, string field, long value, long min, long max)
-    {
-        if (value < min || value > max) errors.Add(new(field, $"must be in [{min}, {max}] (got {value})"));
     }
 }
 

@@ -43,7 +43,7 @@ public class EnvsCommandTests
     [InlineData("unknown environment 'pong'", "--env", "pong")]
     [InlineData("--policy must be expert or random", "--env", "cartpole", "--policy", "smart")]
     [InlineData("--episodes must be in [1, 100000]", "--env", "cartpole", "--episodes", "0")]
-    [InlineData("sokoban needs levels", "--env", "sokoban")]
+    [InlineData("--split must be train, held-out or all", "--env", "sokoban", "--split", "test")]
     [InlineData("neither a .sok file nor a directory", "--env", "sokoban", "--levels", "/nonexistent/levels")]
     public void Bad_input_gets_one_line_and_exit_2(string message, params string[] args)
     {

@@ -12,9 +12,9 @@ namespace Generalist.Data.Sets;
 /// </summary>
 public static class SokobanLevelSet
 {
-    public static (IReadOnlyList<SokobanLevel> Train, IReadOnlyList<SokobanLevel> HeldOut) Load(PackageCache cache, int maxSteps = 1000)
+    public static (IReadOnlyList<SokobanLevel> Train, IReadOnlyList<SokobanLevel> HeldOut) Load(PackageCache cache, int maxSteps = 1000, Action<string>? log = null)
     {
-        var maps = Path.Combine(cache.Ensure(DataPackages.CavePacker), "usr", "share", "games", "cavepacker", "maps");
+        var maps = Path.Combine(cache.Ensure(DataPackages.CavePacker, log), "usr", "share", "games", "cavepacker", "maps");
         return Split(SokobanFiles.Load(maps), maxSteps);
     }
 

@@ -28,7 +28,7 @@ public static class CheckpointsCommand
             var table = new Table().AddColumns("step", "path", "size", "files", "created (UTC)");
             foreach (var c in response.Checkpoints)
                 table.AddRow(c.Step.ToString(), Markup.Escape(c.Path), Size(c.SizeBytes), c.Files.Count.ToString(), c.CreateTime.ToDateTime().ToString("yyyy-MM-dd HH:mm:ss"));
-            AnsiConsole.Write(table);
+            Generalist.Cli.Output.CliTable.Write(table);
             return ExitCodes.Ok;
         }, () => client.Connect(parse).Server.ToString()));
         return command;
@@ -56,7 +56,7 @@ public static class CheckpointsCommand
             Console.Out.WriteLine($"{c.Run} step {c.Step}: {c.Path} ({Size(c.SizeBytes)})");
             var table = new Table().AddColumns("file", "size");
             foreach (var f in c.Files) table.AddRow(Markup.Escape(f.Name), Size(f.SizeBytes));
-            AnsiConsole.Write(table);
+            Generalist.Cli.Output.CliTable.Write(table);
             return ExitCodes.Ok;
         }, () => client.Connect(parse).Server.ToString()));
         return command;

@@ -113,7 +113,7 @@ public static class DataCommand
             .AddColumn(new TableColumn("held out").RightAligned()).AddColumn(new TableColumn("seconds").RightAligned()).AddColumn("source");
         foreach (var t in report.Tasks)
             table.AddRow(t.Name, t.Family, t.TrainEpisodes.ToString("N0"), t.HeldOutEpisodes.ToString("N0"), t.Seconds.ToString("F2"), Markup.Escape(t.Source));
-        AnsiConsole.Write(table);
+        Generalist.Cli.Output.CliTable.Write(table);
         AnsiConsole.MarkupLine($"cache: {Markup.Escape(report.CacheDirectory)}  total: {report.Seconds:F2} s");
     }
 

@@ -44,7 +44,7 @@ public static class DoctorCommand
                 table.AddRow("CUDA memory", report.CudaMemoryBytes is { } m ? $"{m / (1024.0 * 1024 * 1024):F1} GiB" : "unknown");
                 table.AddRow("CUDA bf16", report.CudaBf16 is { } b ? (b ? "yes" : "no") : "unknown");
             }
-            AnsiConsole.Write(table);
+            Generalist.Cli.Output.CliTable.Write(table);
             return ExitCodes.Ok;
         });
         return command;

@@ -31,7 +31,7 @@ public static class EnvsCommand
             foreach (var r in rows)
                 table.AddRow(r.Name, Markup.Escape(r.Kind), Markup.Escape(string.Join("; ", r.Observation.Select(f => $"{f.Name} {f.Part} [{string.Join("x", f.Shape)}]"))),
                     Markup.Escape(r.Action), r.MaxSteps.ToString());
-            AnsiConsole.Write(table);
+            Generalist.Cli.Output.CliTable.Write(table);
             return ExitCodes.Ok;
         });
         return command;
@@ -56,8 +56,14 @@ public static class EnvsCommand
         var policy = new Option<string>("--policy") { Description = "expert or random.", DefaultValueFactory = _ => "expert" };
         var episodes = new Option<int>("--episodes") { Description = "Episodes to run, in [1, 100000].", DefaultValueFactory = _ => 100 };
         var seed = new Option<long>("--seed") { Description = "Seed of the first episode; episode i uses seed + i (sokoban: level (seed + i) mod the level count).", DefaultValueFactory = _ => 0 };
-        var levels = new Option<string?>("--levels") { Description = "sokoban: a .sok file or a directory of .sok files (solutions from the .sol beside each)." };
-        var command = new Command("rollout", "Run a policy for N seeded episodes and report the mean and std of the return.") { env, policy, episodes, seed, levels, json };
+        var levels = new Option<string?>("--levels")
+        {
+            Description = "sokoban: your own levels, a .sok file or a directory of .sok files (solutions from the .sol beside each). Default: the real levels of the data cache, fetched on first use.",
+        };
+        var split = new Option<string>("--split") { Description = "sokoban, levels from the data cache: train, held-out (those evaluation plays) or all.", DefaultValueFactory = _ => "all" };
+        var cache = new Option<string?>("--cache") { Description = "Data cache directory (default: GENERALIST_DATA, else $XDG_CACHE_HOME/generalist/data, else ~/.cache/generalist/data)." };
+        var command = new Command("rollout", "Run a policy for N seeded episodes and report the mean and std of the return.")
+            { env, policy, episodes, seed, levels, split, cache, json };
         command.SetAction(parse => Guarded(() =>
         {
             var name = parse.GetValue(env)!;
@@ -68,7 +74,9 @@ public static class EnvsCommand
             if (n is < 1 or > 100_000) throw new CliInputException($"--episodes must be in [1, 100000] (got {n})");
             var s = parse.GetValue(seed);
             var levelPath = parse.GetValue(levels);
-            var options = new EnvOptions(SokobanLevels: levelPath is null ? null : () =>
+            var levelSplit = parse.GetValue(split)!;
+            if (levelSplit is not ("train" or "held-out" or "all")) throw new CliInputException($"--split must be train, held-out or all (got '{levelSplit}')");
+            var options = new EnvOptions(SokobanLevels: levelPath is null ? () => CachedLevels(parse.GetValue(cache), levelSplit) : () =>
             {
                 var loaded = SokobanFiles.Load(levelPath, out var skipped);
                 foreach (var reason in skipped) Console.Error.WriteLine($"skipped: {reason}");
@@ -101,6 +109,19 @@ public static class EnvsCommand
     }
 
     /// <summary>
+    /// The real Sokoban levels (Debian cavepacker-data), fetched into the data cache on first use as
+    /// `data prepare` does, with its progress lines on stderr; all of them have a solution.
+    /// </summary>
+    private static IReadOnlyList<SokobanLevel> CachedLevels(string? cacheDirectory, string split)
+    {
+        var cache = new Generalist.Data.Cache.PackageCache(cacheDirectory ?? Generalist.Data.Cache.PackageCache.DefaultRoot());
+        var (train, heldOut) = Generalist.Data.Sets.SokobanLevelSet.Load(cache, log: m => Console.Error.WriteLine($"[sokoban] {m}"));
+        IReadOnlyList<SokobanLevel> chosen = split switch { "train" => train, "held-out" => heldOut, _ => [.. train, .. heldOut] };
+        Console.Error.WriteLine($"[sokoban] {chosen.Count} levels ({split}) from the data cache {cache.Root}");
+        return chosen;
+    }
+
+    /// <summary>
     /// Maps input errors to one line on stderr and exit code 2 here, because System.CommandLine's
     /// default exception handler catches them before <see cref="CliApp.InvokeAsync"/> can.
     /// </summary>
@@ -114,6 +135,12 @@ public static class EnvsCommand
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.InvalidInput;
+        }
+        catch (Generalist.Data.Cache.PackageUnavailableException e)
+        {
+            // The data could not be fetched: a failure of the job, not of the input.
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Failed;
         }
     }
 

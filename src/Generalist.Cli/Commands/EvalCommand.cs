@@ -22,7 +22,7 @@ public static class EvalCommand
             Description = "Greedy continuous actions from the bin distribution: mode (argmax bin), expected (mean value), smoothed (argmax after a small Gaussian over neighbouring bins).",
             DefaultValueFactory = _ => "expected",
         };
-        var tasks = new Option<string?>("--tasks") { Description = "Comma-separated tasks to evaluate even if not trained on (default: the suite's trained tasks)." };
+        var tasks = new Option<string?>("--tasks") { Description = $"Tasks to evaluate even if not trained on, comma-separated (default: the checkpoint's tasks in the suite). Tasks: {TaskList.Known}." };
         var json = CliApp.JsonOption();
         var command = new Command("eval", "Evaluate a checkpoint on a suite; writes evaluation.json and evaluation.md beside its weights.")
             { checkpoint, suite, episodes, seed, sample, decoding, tasks, json };
@@ -31,13 +31,10 @@ public static class EvalCommand
             var asJson = parse.GetValue(json);
             var options = new EvaluatorOptions { ContinuousDecoding = Generalist.Evaluation.Scoring.ContinuousActionDecoder.Parse(parse.GetValue(decoding)!) };
             Generalist.Torch.TorchRuntime.EnsureLoaded();
-            var taskList = parse.GetValue(tasks)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var taskList = parse.GetValue(tasks) is { } taskText ? TaskList.Names(taskText) : null;
             var request = new EvaluationRequest(parse.GetValue(checkpoint)!, parse.GetValue(suite)!, parse.GetValue(episodes), parse.GetValue(seed),
                 Greedy: !parse.GetValue(sample), Tasks: taskList);
-            var progress = new Progress<EvaluationProgress>(p =>
-            {
-                if (!asJson && p.Task.Length > 0) Console.Error.WriteLine($"[{p.Task}] {p.Done}/{p.Total}" + (p.Note is { } note ? $" ({note})" : ""));
-            });
+            var progress = new EvalProgressLines(asJson ? TextWriter.Null : Console.Error);
             var result = await new Evaluator(options).EvaluateAsync(request, progress, ct);
             if (asJson)
             {
@@ -54,9 +51,9 @@ public static class EvalCommand
                     "vision-language" => $"exact match {t.Metrics.GetValueOrDefault("exact_match"):0.###}, token acc. {t.Metrics.GetValueOrDefault("token_accuracy"):0.###}",
                     _ => t.Metrics.TryGetValue("rmse", out var rmse) ? $"RMSE {rmse:0.###} (bias baseline {t.Metrics["user_item_bias_rmse"]:0.###})" : $"MSE at k=2d {t.Metrics.GetValueOrDefault("mse"):0.####}",
                 };
-                table.AddRow(Markup.Escape(t.Task), t.Family, $"{t.Metrics["loss"]:0.###}", Markup.Escape(main), Markup.Escape(Score(t)));
+                table.AddRow(Markup.Escape(t.Task), t.Family, Generalist.Cli.Output.Numbers.Loss(t.Metrics["loss"]), Markup.Escape(main), Markup.Escape(Score(t)));
             }
-            AnsiConsole.Write(table);
+            Generalist.Cli.Output.CliTable.Write(table);
             if (result.Control is { MeanNormalizedScore: { } mean } c)
                 AnsiConsole.MarkupLine($"mean normalized score {mean:0.#} {Ci(c.MeanInterval)}, IQM {c.InterquartileMean:0.#} {Ci(c.InterquartileMeanInterval)}; " +
                                        $"{c.TasksAtOrAbove50} task(s) >= 50, {c.TasksAtOrAbove80} >= 80 ({c.EpisodesPerTask} episodes per task, {Markup.Escape(c.Decoding)})");
@@ -65,6 +62,23 @@ public static class EvalCommand
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Progress on stderr, in order (on the evaluating thread: Progress&lt;T&gt; would post to the thread
+    /// pool), naming what it counts: "task 2/4: cartpole", then "cartpole: episode 3/5"; a note such
+    /// as the suite's episode cap is said once, when it first applies.
+    /// </summary>
+    internal sealed class EvalProgressLines(TextWriter log) : IProgress<EvaluationProgress>
+    {
+        private readonly HashSet<string> _notes = [];
+
+        public void Report(EvaluationProgress p)
+        {
+            if (p.Note is { } note && _notes.Add(note)) log.WriteLine($"note: {note}");
+            if (p.Task.Length == 0) return;
+            log.WriteLine(p.Unit == EvaluationProgress.Episodes ? $"{p.Task}: episode {p.Done}/{p.Total}" : $"task {p.Done + 1}/{p.Total}: {p.Task}");
+        }
     }
 
     private static string Score(TaskScore t) =>

@@ -43,7 +43,7 @@ public static class ModelsCommand
                 table.AddRow(d.Name, Text(d.Layers), Text(d.ModelDim), Text(d.Heads), Text(d.ContextLength),
                     ParameterCounts.Millions(d.NonEmbeddingParameters), ParameterCounts.Millions(d.FlopParameters),
                     ParameterCounts.Millions(d.TotalParameters), (d.FlopsPerToken / 1e6).ToString("0.0", CultureInfo.InvariantCulture));
-            AnsiConsole.Write(table);
+            Generalist.Cli.Output.CliTable.Write(table);
             if (name is not null) Console.WriteLine($"{described[0].Name}: {described[0].Purpose}\n{described[0].Parameters}");
             Console.WriteLine("non-embedding = blocks + final norm; FLOP N adds the output head (6N + 12*L*T*d per training token).");
             return ExitCodes.Ok;

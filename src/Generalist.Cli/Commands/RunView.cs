@@ -26,7 +26,7 @@ internal static class RunView
             ? s
             : throw new CliInputException($"--state must be one of {string.Join(", ", StateNames)} (got '{text}')");
 
-    public static string Loss(double loss) => double.IsNaN(loss) ? "-" : loss.ToString("0.0000");
+    public static string Loss(double loss) => Output.Numbers.Loss(loss);
 
     public static void Print(Run r)
     {
@@ -36,14 +36,14 @@ internal static class RunView
         table.AddRow("step", $"{r.Step}/{r.TotalSteps}");
         table.AddRow("loss", Loss(r.Loss));
         table.AddRow("tokens seen", r.TokensSeen.ToString("N0"));
-        table.AddRow("tokens/s", r.TokensPerSecond.ToString("N0"));
+        table.AddRow("tokens/s", Output.Numbers.PerSecond(r.TokensPerSecond));
         table.AddRow("attempts", r.Attempts.ToString());
         table.AddRow("directory", Markup.Escape(r.RunDirectory));
         table.AddRow("last checkpoint", Markup.Escape(r.LastCheckpoint.Length > 0 ? r.LastCheckpoint : "-"));
         table.AddRow("created (UTC)", r.CreateTime.ToDateTime().ToString("yyyy-MM-dd HH:mm:ss"));
         if (r.EndTime is not null) table.AddRow("ended (UTC)", r.EndTime.ToDateTime().ToString("yyyy-MM-dd HH:mm:ss"));
-        AnsiConsole.Write(table);
-        if (r.Ranks.Count > 0) AnsiConsole.Write(Ranks(r));
+        Output.CliTable.Write(table);
+        if (r.Ranks.Count > 0) Output.CliTable.Write(Ranks(r));
     }
 
     /// <summary>One row per rank of a distributed run: where it runs, its step and state, how fresh its status is.</summary>
@@ -96,7 +96,7 @@ internal static class RunWatch
                             case RunEvent.EventOneofCase.Step:
                                 task.MaxValue = Math.Max(1, e.Step.TotalSteps);
                                 task.Value = e.Step.Step;
-                                task.Description = Markup.Escape($"{name} loss {e.Step.Loss:0.0000} {e.Step.TokensPerSecond:N0} tok/s");
+                                task.Description = Markup.Escape($"{name} loss {Output.Numbers.Loss(e.Step.Loss)} lr {Output.Numbers.LearningRate(e.Step.LearningRate)} {Output.Numbers.PerSecond(e.Step.TokensPerSecond)} tok/s");
                                 break;
                             case RunEvent.EventOneofCase.Checkpoint:
                                 AnsiConsole.MarkupLine($"checkpoint [green]{Markup.Escape(e.Checkpoint.Path)}[/]");
@@ -122,7 +122,7 @@ internal static class RunWatch
                         break;
                     case RunEvent.EventOneofCase.Step when DateTime.UtcNow - lastLine >= TimeSpan.FromSeconds(1) || e.Step.Step == e.Step.TotalSteps:
                         lastLine = DateTime.UtcNow;
-                        Console.Out.WriteLine($"step {e.Step.Step}/{e.Step.TotalSteps} loss {e.Step.Loss:0.0000} tok/s {e.Step.TokensPerSecond:0} lr {e.Step.LearningRate:0.0e+00}");
+                        Console.Out.WriteLine($"step {e.Step.Step}/{e.Step.TotalSteps} loss {Output.Numbers.Loss(e.Step.Loss)} lr {Output.Numbers.LearningRate(e.Step.LearningRate)} tok/s {Output.Numbers.PerSecond(e.Step.TokensPerSecond)}");
                         break;
                     case RunEvent.EventOneofCase.Checkpoint:
                         Console.Out.WriteLine($"checkpoint {e.Checkpoint.Path}");

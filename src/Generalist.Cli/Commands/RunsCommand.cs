@@ -18,15 +18,19 @@ public static class RunsCommand
         var client = new ServiceClient.Options();
         var config = new Option<string?>("--config") { Description = "Run config JSON file (fields below override it)." };
         var name = new Option<string?>("--name") { Description = RunNames.Rule };
-        var preset = new Option<string?>("--preset") { Description = "Model preset (tiny, small, base, large, ...)." };
-        var tasks = new Option<string[]>("--tasks") { Description = "Tasks of the mixture: NAME or NAME:WEIGHT, comma- or space-separated.", AllowMultipleArgumentsPerToken = true };
+        var preset = new Option<string?>("--preset") { Description = $"Model preset: {string.Join(", ", Generalist.Model.ModelPresets.Names)}." };
+        var tasks = new Option<string?>("--tasks") { Description = $"Task mixture, {TaskList.Syntax}. Tasks: {TaskList.Known}." };
         var steps = new Option<int?>("--steps") { Description = "Optimizer steps, 1-10000000." };
+        var precision = new Option<string?>("--precision") { Description = "fp32 or bf16." };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Sequences per micro-batch, 1-4096." };
         var seed = new Option<long?>("--seed") { Description = "Seed of init, data order and dropout." };
         var watch = new Option<bool>("--watch") { Description = "Then watch it until it ends (like `runs watch`)." };
         var ranks = new Option<int?>("--ranks") { Description = "Train on this many ranks, launched by the service's launcher (mpirun/srun); sets distributed.ranks." };
         var json = CliApp.JsonOption();
-        var command = new Command("create", "Queue a training run; prints it at once (use --watch or `runs watch` to follow it).")
-            { config, name, preset, tasks, steps, seed, ranks, watch, json };
+        var command = new Command("create",
+            "Queue a training run; prints it at once (use --watch or `runs watch` to follow it). The flags are those of `generalist train`; " +
+            "every config field with its default and range: `generalist config show`.")
+            { config, name, preset, tasks, steps, precision, batchSize, seed, ranks, watch, json };
         client.AddTo(command);
         command.SetAction((parse, ct) => ServiceClient.GuardAsync(async () =>
         {
@@ -39,7 +43,7 @@ public static class RunsCommand
             }
             request.Name = parse.GetValue(name) ?? "";
             request.Preset = parse.GetValue(preset) ?? "";
-            foreach (var t in parse.GetValue(tasks) ?? []) request.Tasks.AddRange(t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            if (parse.GetValue(tasks) is { } taskText) request.Tasks.AddRange(TaskList.ToRequest(TaskList.Parse(taskText)));
             if (parse.GetValue(steps) is { } s)
             {
                 if (s is < 1 or > 10_000_000) throw new CliInputException($"--steps must be in [1, 10000000] (got {s})");
@@ -48,11 +52,15 @@ public static class RunsCommand
             if (parse.GetValue(seed) is { } sd) request.Seed = sd;
             if (request.ConfigJson.Length == 0 && request.Name.Length == 0)
                 throw new CliInputException("give --config FILE or --name NAME (with --preset/--tasks/--steps)");
-            if (parse.GetValue(ranks) is { } n)
+            if (parse.GetValue(ranks) is { } n and (< 1 or > 65536)) throw new CliInputException($"--ranks must be in [1, 65536] (got {n})");
+            // Fields the request has no slot for travel in config_json (the service validates the whole config).
+            if (parse.GetValue(ranks) is not null || parse.GetValue(precision) is not null || parse.GetValue(batchSize) is not null)
             {
-                if (n is < 1 or > 65536) throw new CliInputException($"--ranks must be in [1, 65536] (got {n})");
                 var basis = request.ConfigJson.Length > 0 ? RunConfig.Parse(request.ConfigJson) : new RunConfig { Name = request.Name };
-                request.ConfigJson = (basis with { Distributed = basis.Distributed with { Ranks = n } }).ToJson();
+                if (parse.GetValue(ranks) is { } r) basis = basis with { Distributed = basis.Distributed with { Ranks = r } };
+                if (parse.GetValue(precision) is { } p) basis = basis with { Precision = p };
+                if (parse.GetValue(batchSize) is { } b) basis = basis with { BatchSize = b };
+                request.ConfigJson = basis.ToJson();
             }
             using var service = client.Connect(parse);
             var run = await new Runs.RunsClient(service.Invoker).CreateRunAsync(request, cancellationToken: ct);
@@ -99,9 +107,9 @@ public static class RunsCommand
             }
             var table = new Table().AddColumns("name", "state", "step", "loss", "tokens/s", "checkpoint", "updated (UTC)");
             foreach (var r in response.Runs)
-                table.AddRow(Markup.Escape(r.Name), RunView.State(r.State), $"{r.Step}/{r.TotalSteps}", RunView.Loss(r.Loss), $"{r.TokensPerSecond:N0}",
+                table.AddRow(Markup.Escape(r.Name), RunView.State(r.State), $"{r.Step}/{r.TotalSteps}", RunView.Loss(r.Loss), Output.Numbers.PerSecond(r.TokensPerSecond),
                     Markup.Escape(r.LastCheckpoint), r.UpdateTime.ToDateTime().ToString("yyyy-MM-dd HH:mm:ss"));
-            AnsiConsole.Write(table);
+            Output.CliTable.Write(table);
             if (response.NextPageToken.Length > 0) Console.Out.WriteLine($"more: --page-token {response.NextPageToken}");
             return ExitCodes.Ok;
         }, () => client.Connect(parse).Server.ToString()));

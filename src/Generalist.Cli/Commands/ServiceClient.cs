@@ -42,7 +42,8 @@ public sealed class ServiceClient : IDisposable
     /// <summary>JSON of API messages: proto3 JSON mapping with the proto's snake_case field names.</summary>
     public static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithPreserveProtoFieldNames(true));
 
-    public static void WriteJson(IMessage message) => Console.Out.WriteLine(Json.Format(message));
+    /// <summary>An API message as JSON, with non-finite numbers as null like every other --json output.</summary>
+    public static void WriteJson(IMessage message) => Console.Out.WriteLine(Output.JsonOutput.Format(message, Json));
 
     public void Dispose() => _channel.Dispose();
 

@@ -23,7 +23,11 @@ public static class StudyCommand
 
     private static Command RunStudy(string kind, string description)
     {
-        var config = new Option<string>("--config") { Description = "Study config JSON (see src/Generalist.Studies/README.md).", Required = true };
+        var config = new Option<string>("--config")
+        {
+            Description = "Study config (JSON, comments allowed): a base run config plus the study's sections; `generalist config show --study` prints every field with its default and range.",
+            Required = true,
+        };
         var output = new Option<string?>("--out") { Description = "Output directory (default: checkpoints/studies/<name>)." };
         var json = CliApp.JsonOption();
         var command = new Command(kind, description) { config, output, json };
@@ -40,7 +44,7 @@ public static class StudyCommand
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var progress = new LineProgress(p =>
             {
-                if (!asJson) Console.Error.WriteLine($"[{p.Stage}] {p.Done}/{p.Total} {(int)clock.Elapsed.TotalMinutes}:{clock.Elapsed.Seconds:00}{(p.Message is null ? "" : " " + p.Message)}");
+                if (!asJson) Console.Error.WriteLine($"[{p.Stage}] sub-run {Math.Min(p.Done + (p.Stage == "done" ? 0 : 1), p.Total)}/{p.Total} {(int)clock.Elapsed.TotalMinutes}:{clock.Elapsed.Seconds:00}{(p.Message is null ? "" : " " + p.Message)}");
             });
             var result = await runner.RunAsync(new StudyRequest(kind, configPath, outDir), progress, ct);
             if (asJson) CliApp.WriteJson(result);
@@ -83,7 +87,7 @@ public static class StudyCommand
                     f is null ? "-" : $"{f.Fit.E:0.###}", f is null ? "-" : $"{f.ExtrapolatedLoss:0.###}",
                     f?.ExtrapolatedLossInterval is { } l ? Markup.Escape($"[{l.Low:0.###}, {l.High:0.###}]") : "-");
             }
-            AnsiConsole.Write(table);
+            Generalist.Cli.Output.CliTable.Write(table);
             foreach (var note in analysis.Tasks.SelectMany(t => t.Notes.Select(n => $"{t.Task}: {n}")))
                 AnsiConsole.MarkupLine($"[yellow]note[/]: {Markup.Escape(note)}");
             AnsiConsole.MarkupLine($"report: {Markup.Escape(report)}");

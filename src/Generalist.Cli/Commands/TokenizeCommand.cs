@@ -80,6 +80,6 @@ public static class TokenizeCommand
                 e.Token?.ToString(CultureInfo.InvariantCulture) ?? "-", e.Position.ToString(CultureInfo.InvariantCulture), e.Loss ? "yes" : "",
                 Markup.Escape(value));
         }
-        AnsiConsole.Write(table);
+        Generalist.Cli.Output.CliTable.Write(table);
     }
 }

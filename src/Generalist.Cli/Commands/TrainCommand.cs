@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Generalist.Cli.Output;
+using Generalist.Model;
 using Generalist.Training;
 using Generalist.Training.Loop;
 using Generalist.Torch;
@@ -17,28 +19,31 @@ public static class TrainCommand
     public static Command Create()
     {
         var json = CliApp.JsonOption();
-        var config = new Option<FileInfo?>("--config") { Description = "Run config (JSON); see RunConfig for every field." };
+        var config = new Option<FileInfo?>("--config") { Description = "Run config (JSON, comments allowed); `generalist config show > run.json` writes one with every field, its default and range. Flags override it." };
+        var name = new Option<string?>("--name") { Description = $"Run name; the run goes to checkpoints/<name> (sets name). {RunNames.Rule}." };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Run directory (metrics.jsonl, checkpoints/). Default: checkpoints/<name>." };
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest valid checkpoint in the run directory." };
-        var preset = new Option<string?>("--preset") { Description = "Model preset (tiny, small, base, large, ladder-N)." };
-        var tasks = new Option<string?>("--tasks") { Description = "Comma-separated task names, equal weights (e.g. cartpole,text)." };
-        var steps = new Option<int?>("--steps") { Description = "Optimizer steps." };
+        var preset = new Option<string?>("--preset") { Description = $"Model preset: {string.Join(", ", ModelPresets.Names)} (`generalist models` shows their sizes)." };
+        var tasks = new Option<string?>("--tasks") { Description = $"Task mixture, {TaskList.Syntax}. Tasks: {TaskList.Known}." };
+        var steps = new Option<int?>("--steps") { Description = "Optimizer steps, 1-10000000." };
         var precision = new Option<string?>("--precision") { Description = "fp32 or bf16." };
-        var batchSize = new Option<int?>("--batch-size") { Description = "Sequences per micro-batch." };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Sequences per micro-batch, 1-4096." };
         var seed = new Option<long?>("--seed") { Description = "Seed of model init and data order." };
         var initFrom = new Option<string?>("--init-from")
         {
             Description = "Start from this checkpoint's model weights (a step-N directory or a run directory: its newest checkpoint); fresh optimizer, step 0 (fine-tuning). Sets init_from.",
         };
-        var command = new Command("train", "Train the generalist model on a task mixture; checkpoints and metrics.jsonl go to --out.")
+        var command = new Command("train",
+            "Train the generalist model on a task mixture; checkpoints and metrics.jsonl go to checkpoints/<name> (or --out).\n" +
+            "Every config field with its default and allowed range: `generalist config show [--preset P] [--tasks T]`; check a file with `generalist config check FILE`.")
         {
-            config, output, resume, preset, tasks, steps, precision, batchSize, seed, initFrom, json,
+            config, name, output, resume, preset, tasks, steps, precision, batchSize, seed, initFrom, json,
         };
 
         command.SetAction(parse =>
         {
             var run = BuildConfig(parse.GetValue(config), parse.GetValue(preset), parse.GetValue(tasks), parse.GetValue(steps),
-                parse.GetValue(precision), parse.GetValue(batchSize), parse.GetValue(seed), parse.GetValue(initFrom));
+                parse.GetValue(precision), parse.GetValue(batchSize), parse.GetValue(seed), parse.GetValue(initFrom), parse.GetValue(name));
             var dir = parse.GetValue(output)?.FullName ?? Path.Combine("checkpoints", run.Name);
             TorchRuntime.EnsureLoaded();
             var result = Execute(run, dir, parse.GetValue(resume), parse.GetValue(json));
@@ -56,16 +61,13 @@ public static class TrainCommand
     }
 
     /// <summary>The config file (when given) with the flags laid over it; validated here so errors name the flag's field.</summary>
-    internal static RunConfig BuildConfig(FileInfo? file, string? preset, string? tasks, int? steps, string? precision, int? batchSize, long? seed, string? initFrom = null)
+    internal static RunConfig BuildConfig(FileInfo? file, string? preset, string? tasks, int? steps, string? precision, int? batchSize, long? seed,
+        string? initFrom = null, string? name = null)
     {
         var run = file is null ? new RunConfig() : RunConfig.Load(file.FullName);
+        if (name is not null) run = run with { Name = name };
         if (preset is not null) run = run with { Preset = preset };
-        if (tasks is not null)
-        {
-            var names = tasks.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            if (names.Length == 0) throw new CliInputException("--tasks must name at least one task, e.g. --tasks cartpole,text");
-            run = run with { Tasks = names.Select(n => new TaskWeight(n)).ToList() };
-        }
+        if (tasks is not null) run = run with { Tasks = TaskList.Parse(tasks) };
         if (steps is { } s) run = run with { Steps = s };
         if (precision is not null) run = run with { Precision = precision };
         if (batchSize is { } b) run = run with { BatchSize = b };
@@ -100,9 +102,9 @@ public static class TrainCommand
             {
                 if (json) return;
                 if (e is StepCompleted s && (s.Step % every == 0 || s.Step == s.TotalSteps))
-                    Console.Error.WriteLine($"step {s.Step}/{s.TotalSteps} loss {s.Loss:F4} lr {s.LearningRate:G3} grad_norm {s.GradNorm:F3} tok/s {s.TokensPerSecond:F0} mfu {s.Mfu:P1}{(s.Skipped ? " (skipped)" : "")}");
+                    Console.Error.WriteLine($"step {s.Step}/{s.TotalSteps} loss {Numbers.Loss(s.Loss)} lr {Numbers.LearningRate(s.LearningRate)} grad_norm {Numbers.GradNorm(s.GradNorm)} tok/s {Numbers.PerSecond(s.TokensPerSecond)} mfu {Numbers.Percent(s.Mfu)}{(s.Skipped ? " (skipped)" : "")}");
                 else if (e is HeldOutEvaluated h)
-                    Console.Error.WriteLine($"held-out at step {h.Step}: {string.Join(", ", h.TaskLoss.Select(kv => $"{kv.Key} {kv.Value:F4}"))}");
+                    Console.Error.WriteLine($"held-out loss at step {h.Step}: {string.Join(", ", h.TaskLoss.Select(kv => $"{kv.Key} {Numbers.Loss(kv.Value)}"))}");
             });
             return trainer.RunAsync(run, dir, resume, progress, stop.Token).GetAwaiter().GetResult();
         }
@@ -117,7 +119,7 @@ public static class TrainCommand
                 {
                     if (e is not StepCompleted s) return;
                     bar.Value = s.Step;
-                    bar.Description = Markup.Escape($"step {s.Step} loss {s.Loss:F3} {s.TokensPerSecond:F0} tok/s mfu {s.Mfu:P0}");
+                    bar.Description = Markup.Escape($"step {s.Step} loss {Numbers.Loss(s.Loss)} lr {Numbers.LearningRate(s.LearningRate)} {Numbers.PerSecond(s.TokensPerSecond)} tok/s mfu {Numbers.Percent(s.Mfu)}");
                 });
                 result = trainer.RunAsync(run, dir, resume, progress, stop.Token).GetAwaiter().GetResult();
             });

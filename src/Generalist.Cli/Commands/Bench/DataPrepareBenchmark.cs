@@ -54,7 +54,7 @@ public sealed class DataPrepareBenchmark : IBenchmark
             var table = new Table().AddColumn("cache").AddColumn("median s").AddColumn("runs (s)");
             table.AddRow("cold", $"{result.ColdMedianSeconds:F2}", string.Join(", ", cold.Select(c => c.ToString("F2"))));
             table.AddRow("warm", $"{result.WarmMedianSeconds:F2}", string.Join(", ", warm.Select(c => c.ToString("F2"))));
-            AnsiConsole.Write(table);
+            Generalist.Cli.Output.CliTable.Write(table);
             AnsiConsole.MarkupLine($"[grey]data prepare --tasks {string.Join(",", Suite)} --episodes {DataOptions.DefaultEpisodesPerTask}[/]");
         }
         return Task.FromResult<object>(result);

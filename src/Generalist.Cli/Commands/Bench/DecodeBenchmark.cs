@@ -63,7 +63,7 @@ public sealed class DecodeBenchmark : IBenchmark
             table.AddRow("KV cache", Format(result.CachedTokensPerSecond));
             table.AddRow("recompute every step", Format(result.RecomputeTokensPerSecond));
             table.AddRow("speed-up", result.SpeedUp.ToString("0.00x", CultureInfo.InvariantCulture));
-            AnsiConsole.Write(table);
+            Generalist.Cli.Output.CliTable.Write(table);
             Console.WriteLine($"{options.Preset} on {options.Device}: {Sequences} sequences, prompt {prompt}, {steps} decoded tokens, " +
                 $"{options.Repeats} repeats; max |logit difference| {difference:G3}");
         }

@@ -151,13 +151,13 @@ public sealed class DistributedBenchmark : IBenchmark
         var scaling = new Table().AddColumn("ranks").AddColumn("steps/s").AddColumn("tokens/s").AddColumn("speed-up").AddColumn("grad sync ms/step").AddColumn("wait for slowest ms").AddColumn("sync share");
         foreach (var s in r.Scaling)
             scaling.AddRow(s.Ranks.ToString(), $"{s.StepsPerSecond:F2}", $"{s.TokensPerSecond:F0}", $"{s.TokenSpeedup:F2}x", $"{s.SyncMilliseconds:F1}", $"{s.WaitMilliseconds:F1}", $"{s.SyncFraction:P1}");
-        AnsiConsole.Write(scaling);
+        Generalist.Cli.Output.CliTable.Write(scaling);
         var rules = new Table().AddColumn("rule (2 ranks)").AddColumn("step ms").AddColumn("sync ms").AddColumn("of which comm").AddColumn("of which rule").AddColumn("sync vs mean");
         foreach (var x in r.Rules)
             rules.AddRow(x.Rule, $"{x.StepMilliseconds:F1}", $"{x.SyncMilliseconds:F1}", $"{x.CommunicationMilliseconds:F1}", $"{x.AggregationMilliseconds:F1}", $"{x.SyncOverMean:F2}x");
-        AnsiConsole.Write(rules);
+        Generalist.Cli.Output.CliTable.Write(rules);
         var compute = new Table().AddColumn("rule arithmetic").AddColumn("world").AddColumn("ms per step");
         foreach (var c in r.RuleCompute) compute.AddRow(c.Rule, c.World.ToString(), $"{c.Milliseconds:F1}");
-        AnsiConsole.Write(compute);
+        Generalist.Cli.Output.CliTable.Write(compute);
     }
 }

@@ -43,7 +43,7 @@ public sealed class EnvsBenchmark : IBenchmark
             var table = new Table().AddColumn("env").AddColumn("copies").AddColumn("median steps/s").AddColumn("min").AddColumn("max");
             foreach (var r in results)
                 table.AddRow(r.Env, r.Copies.ToString(), $"{r.MedianStepsPerSecond:N0}", $"{r.MinStepsPerSecond:N0}", $"{r.MaxStepsPerSecond:N0}");
-            AnsiConsole.Write(table);
+            Generalist.Cli.Output.CliTable.Write(table);
             AnsiConsole.MarkupLine($"[grey]one thread, {Copies} copies per VectorEnv, median of {options.Repeats} repeats of ~{SecondsPerRepeat} s[/]");
         }
         return Task.FromResult<object>(results);

@@ -94,7 +94,7 @@ public sealed class TelemetryBenchmark : IBenchmark
                 table.AddRow("time inside telemetry + streaming per step (s)", $"{result.MedianSinkSecondsPerStep:0.0000000}");
                 table.AddRow("telemetry + streaming share of a step", $"{result.SinkPercentOfStep:0.000} %");
                 table.AddRow("step time difference, served vs bare", $"{result.StepTimeDifferencePercent:+0.00;-0.00} %");
-                AnsiConsole.Write(table);
+                Generalist.Cli.Output.CliTable.Write(table);
             }
             return result;
         }

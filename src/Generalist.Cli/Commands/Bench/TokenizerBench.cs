@@ -31,7 +31,7 @@ public sealed class TokenizerBench : IBenchmark
         table.AddRow("images 64x64 RGB, P = 16", $"{r.PatchesPerSecond / 1e6:F2} M patches/s", ">= 2 M patches/s");
         table.AddRow("images 28x28 gray, P = 4", $"{r.SmallPatchesPerSecond / 1e6:F2} M patches/s", "");
         table.AddRow("text (SentencePiece BPE)", $"{r.TextMegabytesPerSecond:F2} MB/s ({r.TextTokensPerSecond / 1e6:F2} M tokens/s)", ">= 5 MB/s");
-        AnsiConsole.Write(table);
+        Generalist.Cli.Output.CliTable.Write(table);
         AnsiConsole.MarkupLine(Markup.Escape($"medians of {r.Repeats} repeats per second of {r.Clock}, {(r.PinnedToOneCore ? "pinned to one core" : "not pinned (unsupported here)")}; {r.ControlWorkload}; {r.ImageWorkload}; {r.TextWorkload}"));
     }
 }

@@ -24,7 +24,7 @@ public sealed class TrainBenchmark : IBenchmark
             table.AddRow("step (s)", $"{result.Fp32.StepSeconds:F3}", $"{result.Bf16.StepSeconds:F3}");
             table.AddRow("data / fwd / bwd / opt (s)", Split(result.Fp32), Split(result.Bf16));
             table.AddRow("optimizer share", $"{result.Fp32.OptimizerShare:P1}", $"{result.Bf16.OptimizerShare:P1}");
-            AnsiConsole.Write(table);
+            Generalist.Cli.Output.CliTable.Write(table);
             Console.WriteLine($"preset {result.Preset}, batch {result.BatchSize} x {result.ContextLength}, {result.Threads} threads, fused AdamW: {result.FusedAdamW}, medians of {result.Repeats}");
             Console.WriteLine($"bf16 speed-up {result.Bf16Speedup:F2}x (target >= 2x: {Mark(result.MeetsBf16SpeedupTarget)}); fp32 MFU target >= 70%: {Mark(result.MeetsFp32MfuTarget)}; optimizer <= 5%: {Mark(result.MeetsOptimizerShareTarget)}");
         }
