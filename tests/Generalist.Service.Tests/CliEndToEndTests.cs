@@ -69,7 +69,8 @@ public class CliEndToEndTests
 
             var quick = Cli.Run(env, "runs", "create", "--name", "fields", "--tasks", "cartpole:2,text", "--steps", "2", "--json", "--server", server);
             Assert.True(quick.ExitCode == 0, quick.Stderr);
-            Assert.Contains("\"name\": \"fields\"", quick.Stdout);
+            using (var created = System.Text.Json.JsonDocument.Parse(quick.Stdout))
+                Assert.Equal("fields", created.RootElement.GetProperty("name").GetString());
             var watch = Cli.Run(env, "runs", "watch", "fields", "--json", "--server", server);
             Assert.Equal(0, watch.ExitCode);
             Assert.Contains("JOB_STATE_SUCCEEDED", watch.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
