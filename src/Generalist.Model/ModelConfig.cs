@@ -125,6 +125,8 @@ public sealed record ModelConfig
         if (!Enum.IsDefined(AttentionPositions)) throw new ArgumentException($"AttentionPositions ({AttentionPositions}) must be None or Rope.");
         if (AttentionPositions == AttentionPositionKind.Rope && HeadDim % 2 != 0)
             throw new ArgumentException($"rotary positions need an even head size; ModelDim / Heads = {HeadDim}.");
+        if (ValueHead && (ValueEmbedding != ValueEmbeddingKind.Fourier || !TieEmbeddings))
+            throw new ArgumentException("ValueHead needs the Fourier value embedding and a tied head (TieEmbeddings).");
         if (!(RopeBase > 1 && double.IsFinite(RopeBase))) throw new ArgumentException($"RopeBase ({RopeBase}) must be a finite number > 1.");
         // A small test vocabulary may hold no value tokens at all: then the value features are zero.
         Require(ContinuousOffset, nameof(ContinuousOffset), 0, 1 << 24);

@@ -90,5 +90,9 @@ public class ContinuousTargetTests
         Assert.True((b.select(1, 8) - logits).abs().max().item<float>() < 1e-4f);
         var step = valued.DecodeStep(inputs.Tokens.select(1, 9), inputs.LocalPositions.select(1, 9), cache);
         Assert.True((b.select(1, 9) - step).abs().max().item<float>() < 1e-4f);
+
+        // The option needs what it reads: the value features and a head tied to the embedding.
+        Assert.Throws<ArgumentException>(() => (config with { ValueHead = true, ValueEmbedding = ValueEmbeddingKind.None }).Validate());
+        Assert.Throws<ArgumentException>(() => (config with { ValueHead = true, TieEmbeddings = false }).Validate());
     }
 }
