@@ -1,3 +1,4 @@
+using Generalist.Torch;
 using System.Diagnostics;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -88,7 +89,7 @@ public static class DataParallelWorkload
             loss.backward();
             if (communicator.Rank == o.Attacker)
                 using (no_grad())
-                    foreach (var p in parameters) p.grad?.mul_(o.AttackFactor);
+                    foreach (var p in parameters) p.grad?.mul_(Scalars.Of(o.AttackFactor));
             var sync = averager.Synchronize();
             optimizer.step();
 
@@ -128,8 +129,8 @@ public static class DataParallelWorkload
     {
         using var g = new Generator((ulong)(o.Seed * 1_000_003 + step));
         var x = randn([globalBatch, o.SequenceLength, o.Features], generator: g);             // (G, T, F)
-        var y = x.matmul(teacher).div(Math.Sqrt(o.Features)).mul(2).tanh() + 0.1 * randn([globalBatch, o.SequenceLength, 1], generator: g);
-        var mask = (rand([globalBatch, o.SequenceLength, 1], generator: g) < 0.7).to(ScalarType.Float32);
+        var y = x.matmul(teacher).div(Scalars.Of(Math.Sqrt(o.Features))).mul(Scalars.Of(2.0)).tanh() + Scalars.Of(0.1) * randn([globalBatch, o.SequenceLength, 1], generator: g);
+        var mask = rand([globalBatch, o.SequenceLength, 1], generator: g).lt(Scalars.Of(0.7)).to(ScalarType.Float32);
         return (x, y, mask);
     }
 }

@@ -1,3 +1,5 @@
+using Generalist.Torch;
+using TorchSharp;
 using System.Diagnostics;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -91,7 +93,7 @@ public sealed class GradientAverager : IDisposable
                     var t0 = Stopwatch.GetTimestamp();
                     _communicator.AllReduceSum(bucket.Flat);
                     communication += Stopwatch.GetElapsedTime(t0).TotalSeconds;
-                    if (_scaling == GradientScaling.Mean && world > 1) bucket.Flat.div_(world);
+                    if (_scaling == GradientScaling.Mean && world > 1) bucket.Flat.div_(Scalars.Of(world));
                 }
             }
             else
@@ -105,7 +107,7 @@ public sealed class GradientAverager : IDisposable
                 // Robust rules estimate the per-rank gradient; with Sum scaling the trainer expects
                 // the sum over ranks, i.e. W times that estimate.
                 var result = _aggregator.Aggregate(_gathered!);
-                if (_scaling == GradientScaling.Sum && world > 1) result.mul_(world);
+                if (_scaling == GradientScaling.Sum && world > 1) result.mul_(Scalars.Of(world));
                 flat.copy_(result);
                 aggregation = Stopwatch.GetElapsedTime(t1).TotalSeconds;
             }
@@ -157,5 +159,9 @@ public static class GlobalLossNormalization
     }
 
     /// <summary>lossSum / globalTokens, guarded against a step where no rank has a loss token.</summary>
-    public static Tensor Normalize(Tensor lossSum, double globalTokens) => lossSum / Math.Max(globalTokens, 1.0);
+    public static Tensor Normalize(Tensor lossSum, double globalTokens)
+    {
+        using var tokens = Math.Max(globalTokens, 1.0).ToScalar(); // kept alive through the op (Generalist.Torch.Scalars)
+        return lossSum / tokens;
+    }
 }

@@ -1,3 +1,4 @@
+using Generalist.Torch;
 using static TorchSharp.torch;
 
 namespace Generalist.Distributed;
@@ -142,7 +143,7 @@ public sealed class CenteredClipAggregator(double radius, int iterations) : ISta
             var diff = gathered - v.unsqueeze(0);                                  // (W, N)
             var norms = diff.norm(1, keepdim: true);                               // (W, 1)
             var radius = Radius > 0 ? Radius : MedianNorm(norms);
-            var scale = (radius / norms.clamp_min(1e-12)).clamp_max(1.0);          // (W, 1)
+            var scale = (Scalars.Of(radius) / norms.clamp_min(Scalars.Of(1e-12))).clamp_max(Scalars.Of(1.0));          // (W, 1)
             v = v + (diff * scale).mean([0]);
         }
         _center?.Dispose();

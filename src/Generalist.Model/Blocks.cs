@@ -1,3 +1,4 @@
+using Generalist.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -56,8 +57,8 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
             // SDPA's is_causal aligns the mask top-left; new queries sit at the bottom right of the
             // (n, start + n) score matrix, so the mask is written out: key j is visible to query i
             // exactly when j <= start + i.
-            using var keyIndex = arange(start + n, ScalarType.Int64, x.device).unsqueeze(0);          // (1, start + n)
-            using var queryIndex = arange(start, start + n, ScalarType.Int64, x.device).unsqueeze(1); // (n, 1)
+            using var keyIndex = arange(Scalars.Of(start + n), ScalarType.Int64, x.device).unsqueeze(0);                  // (1, start + n)
+            using var queryIndex = arange(Scalars.Of(start), Scalars.Of(start + n), ScalarType.Int64, x.device).unsqueeze(1); // (n, 1)
             using var mask = keyIndex.le(queryIndex);                                                  // (n, start + n)
             y = F.scaled_dot_product_attention(q, keys, values, attn_mask: mask);
         }

@@ -1,3 +1,4 @@
+using Generalist.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -97,11 +98,11 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
         var masked = perToken * mask;
         var sum = masked.sum();
         var count = mask.sum();
-        var loss = sum / count.clamp_min(1);
+        var loss = sum / count.clamp_min(Scalars.Of(1.0));
         var ids = taskIds.reshape(-1);
         var detached = masked.detach();
-        var taskSums = zeros(taskCount, ScalarType.Float32, logits.device).index_add(0, ids, detached, 1);
-        var taskCounts = zeros(taskCount, ScalarType.Float32, logits.device).index_add(0, ids, mask, 1);
+        var taskSums = zeros(taskCount, ScalarType.Float32, logits.device).index_add(0, ids, detached, Scalars.Of(1.0));
+        var taskCounts = zeros(taskCount, ScalarType.Float32, logits.device).index_add(0, ids, mask, Scalars.Of(1.0));
         return new LossOutput(loss, sum.detach(), count, taskSums, taskCounts);
     }
 
@@ -117,11 +118,11 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
         if (offset + bins > logits.shape[1]) return F.cross_entropy(logits, targets, reduction: nn.Reduction.None); // no bins in this vocabulary
         var logProbs = F.log_softmax(logits, 1);                                      // (N, V)
         var hard = -logProbs.gather(1, targets.unsqueeze(1)).squeeze(1);              // (N)
-        var bin = targets - offset;                                                   // (N)
-        var isBin = bin.ge(0).logical_and(bin.lt(bins));
-        var centre = bin.clamp(0, bins - 1).to(ScalarType.Float32).unsqueeze(1);      // (N, 1)
-        var distance = arange(bins, ScalarType.Float32, logits.device).unsqueeze(0) - centre; // (N, bins)
-        var labels = (distance.square() * (-0.5 / (sigma * sigma))).exp();
+        var bin = targets - Scalars.Of(offset);                                       // (N)
+        var isBin = bin.ge(Scalars.Of(0)).logical_and(bin.lt(Scalars.Of(bins)));
+        var centre = bin.clamp(Scalars.Of(0), Scalars.Of(bins - 1)).to(ScalarType.Float32).unsqueeze(1);      // (N, 1)
+        var distance = arange(Scalars.Of(bins), ScalarType.Float32, logits.device).unsqueeze(0) - centre; // (N, bins)
+        var labels = (distance.square() * Scalars.Of(-0.5 / (sigma * sigma))).exp();
         labels = labels / labels.sum(1, keepdim: true);
         var soft = -(labels * logProbs.narrow(1, offset, bins)).sum(1);               // (N)
         return where(isBin, soft, hard);
@@ -211,11 +212,11 @@ public sealed class GeneralistModel : nn.Module<ModelInputs, Tensor>
                 // TorchSharp 0.107's GroupNorm leaves its affine parameters uninitialised (found
                 // here as NaN), so every norm is set to the identity explicitly.
                 case GroupNorm groupNorm:
-                    groupNorm.weight?.fill_(1);
+                    groupNorm.weight?.fill_(Scalars.Of(1.0));
                     groupNorm.bias?.zero_();
                     break;
                 case LayerNorm layerNorm:
-                    layerNorm.weight?.fill_(1);
+                    layerNorm.weight?.fill_(Scalars.Of(1.0));
                     layerNorm.bias?.zero_();
                     break;
                 case Conv2d conv:

@@ -1,3 +1,4 @@
+using Generalist.Torch;
 using static TorchSharp.torch;
 
 namespace Generalist.Model;
@@ -28,8 +29,8 @@ public sealed class RotaryPositions
         if (config.AttentionPositions != AttentionPositionKind.Rope) return null;
         var half = config.HeadDim / 2;
         // Frequencies in float64 then fp32, so long contexts keep accurate angles.
-        var inverse = (arange(0, half, ScalarType.Float64, device) * (-Math.Log(config.RopeBase) / half)).exp(); // (hd/2) base^(-2i/hd)
-        var positions = arange(start, start + length, ScalarType.Float64, device);               // (length)
+        var inverse = (arange(Scalars.Of(0), Scalars.Of(half), ScalarType.Float64, device) * Scalars.Of(-Math.Log(config.RopeBase) / half)).exp(); // (hd/2) base^(-2i/hd)
+        var positions = arange(Scalars.Of(start), Scalars.Of(start + length), ScalarType.Float64, device); // (length)
         var angles = outer(positions, inverse);                                                  // (length, hd/2)
         return new RotaryPositions(angles.cos().to(ScalarType.Float32), angles.sin().to(ScalarType.Float32));
     }

@@ -1,3 +1,4 @@
+using Generalist.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -38,7 +39,7 @@ public sealed class ValueEmbedding : nn.Module<Tensor, Tensor>
     {
         if (_offset + _bins > table.shape[0]) return table;
         using var scope = NewDisposeScope();
-        var bins = arange(_offset, _offset + _bins, ScalarType.Int64, table.device).unsqueeze(0); // (1, bins)
+        var bins = arange(Scalars.Of(_offset), Scalars.Of(_offset + _bins), ScalarType.Int64, table.device).unsqueeze(0); // (1, bins)
         var rows = forward(bins).squeeze(0).to(table.dtype);                                      // (bins, C)
         var parts = new List<Tensor> { table.narrow(0, 0, _offset), table.narrow(0, _offset, _bins) + rows };
         var rest = table.shape[0] - _offset - _bins;
@@ -50,11 +51,11 @@ public sealed class ValueEmbedding : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor tokens)
     {
         using var scope = NewDisposeScope();
-        var bin = tokens - _offset;                                                       // (B, T)
-        var isValue = bin.ge(0).logical_and(bin.lt(_bins)).unsqueeze(-1).to(ScalarType.Float32); // (B, T, 1)
+        var bin = tokens - Scalars.Of(_offset);                                           // (B, T)
+        var isValue = bin.ge(Scalars.Of(0)).logical_and(bin.lt(Scalars.Of(_bins))).unsqueeze(-1).to(ScalarType.Float32); // (B, T, 1)
         // The bin centre exactly as ContinuousTokenizer.BinCentre: (bin + 0.5) / (bins / 2) - 1.
-        var y = ((bin.to(ScalarType.Float32) + 0.5) / (_bins / 2.0) - 1).unsqueeze(-1);   // (B, T, 1)
-        var k = arange(1, _frequencies + 1, ScalarType.Float32, tokens.device) * Math.PI; // (K)
+        var y = ((bin.to(ScalarType.Float32) + Scalars.Of(0.5)) / Scalars.Of(_bins / 2.0) - Scalars.Of(1.0)).unsqueeze(-1); // (B, T, 1)
+        var k = arange(Scalars.Of(1), Scalars.Of(_frequencies + 1), ScalarType.Float32, tokens.device) * Scalars.Of(Math.PI); // (K)
         var angles = y * k;                                                               // (B, T, K)
         var features = cat([y, angles.sin(), angles.cos()], -1) * isValue;                // (B, T, 2K + 1)
         return proj.forward(features).MoveToOuterDisposeScope();                          // (B, T, C)

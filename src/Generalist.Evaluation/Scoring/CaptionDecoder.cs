@@ -1,3 +1,4 @@
+using Generalist.Torch;
 using Generalist.Model;
 using Generalist.Tokenizers;
 using static TorchSharp.torch;
@@ -32,8 +33,8 @@ public static class CaptionDecoder
         }).ToList();
         var results = new CaptionResult[prepared.Count];
         // Allowed outputs: text pieces and the end of episode; everything else is masked out.
-        using var allowed = full([(long)model.Config.VocabSize], float.NegativeInfinity, ScalarType.Float32, device);
-        allowed.narrow(0, 0, vocab.TextVocabSize).fill_(0);
+        using var allowed = full([(long)model.Config.VocabSize], Scalars.Of(double.NegativeInfinity), ScalarType.Float32, device);
+        allowed.narrow(0, 0, vocab.TextVocabSize).fill_(Scalars.Of(0.0));
         allowed[vocab.EndOfEpisode] = tensor(0f);
         foreach (var group in prepared.Select((p, i) => (p, i)).GroupBy(x => x.p.Prefix))
         {
@@ -62,7 +63,7 @@ public static class CaptionDecoder
                         if (finished.All(f => f)) break;
                         // Text tokens of the caption timestep take local positions 0, 1, 2, ...
                         using var tokens = tensor(next, [b], ScalarType.Int64, device);
-                        using var positions = full([(long)b], (long)step, ScalarType.Int64, device);
+                        using var positions = full([(long)b], Scalars.Of(step), ScalarType.Int64, device);
                         logits = model.DecodeStep(tokens, positions, cache);
                     }
                     for (var r = 0; r < b; r++)

@@ -1,3 +1,4 @@
+using Generalist.Torch;
 using Generalist.Envs;
 using Generalist.Model;
 using Generalist.Tokenizers;
@@ -145,7 +146,7 @@ public static class ModelRollouts
                     for (var k = 0; k < count; k++) (bins[k, a], values[k, a]) = (picks[k], decoded?[k] ?? 0);
                     // Every action token shares the local position after the separator.
                     using var tokens = tensor(picks.Select(p => (long)(p + rangeStart)).ToArray(), [count], ScalarType.Int64, device);
-                    using var positions = full([(long)count], (long)separatorPosition + 1, ScalarType.Int64, device);
+                    using var positions = full([(long)count], Scalars.Of(separatorPosition + 1), ScalarType.Int64, device);
                     logits = model.DecodeStep(tokens, positions, cache);
                 }
                 var actions = new ActionValue?[count];

@@ -74,7 +74,8 @@ public sealed class StepExecutor(GeneralistModel model, AdamW optimizer, StepOpt
                 output = model.Loss(inputs, targets.Targets, targets.LossMask, targets.TaskIds, taskCount, options.ContinuousLabelSigma);
             // This micro-batch's share of the step's mean; with no loss tokens at all, nothing to learn.
             var share = stepLossTokens > 0 ? microTokens / stepLossTokens : 0.0;
-            var scaled = output.Loss * (share * lossMultiplier);
+            using var weight = (share * lossMultiplier).ToScalar();
+            var scaled = output.Loss * weight;
             lossSum.add_(output.Sum);
             taskSums.add_(output.TaskSums);
             taskCounts.add_(output.TaskCounts);
@@ -95,7 +96,9 @@ public sealed class StepExecutor(GeneralistModel model, AdamW optimizer, StepOpt
             taskCounts = summed.narrow(0, 1 + taskCount, taskCount);
             syncS = Lap(clock);
         }
-        var loss = lossSum / Math.Max(stepLossTokens, 1.0) * lossMultiplier;
+        // A per-step number: disposed after the op, so it stays alive through it (Generalist.Torch.Scalars).
+        using var lossTokens = Math.Max(stepLossTokens, 1.0).ToScalar();
+        var loss = lossSum / lossTokens * Scalars.Of(lossMultiplier);
         var gradNorm = optimizer.ClipGradients(options.GradClip);
         var skip = logical_not(isfinite(loss).logical_and(isfinite(gradNorm))).to(ScalarType.Float32);
         optimizer.Step(learningRate, skip);

@@ -66,7 +66,8 @@ public sealed class AdamW : IDisposable
         if (_fused is not null) return _fused.ClipGradNorm(grads, maxNorm);
         using var _ = no_grad();
         var total = stack(grads.Select(g => g.norm()).ToArray()).norm();
-        var coef = (maxNorm / (total + 1e-6)).clamp_max(1.0);
+        using var limit = maxNorm.ToScalar();
+        var coef = (total + Scalars.Of(1e-6)).reciprocal().mul_(limit).clamp_max(Scalars.Of(1.0));
         foreach (var g in grads) g.mul_(coef);
         return total;
     }
@@ -101,15 +102,19 @@ public sealed class AdamW : IDisposable
     private void Update(Group g, int i, Tensor grad, double lr)
     {
         var p = g.Params[i];
-        g.Steps[i].add_(1);
+        // Every number is an explicit Scalar kept alive through its call (Generalist.Torch.Scalars).
+        g.Steps[i].add_(Scalars.Of(1.0));
         var step = g.Steps[i].item<float>();
-        p.mul_(1 - lr * g.WeightDecay);
-        g.ExpAvg[i].lerp_(grad, 1 - _options.Beta1);
-        g.ExpAvgSq[i].mul_(_options.Beta2).addcmul_(grad, grad, 1 - _options.Beta2);
+        using var decay = (1 - lr * g.WeightDecay).ToScalar();
+        p.mul_(decay);
+        using var blend = torch.tensor(1 - _options.Beta1, grad.dtype, grad.device);
+        g.ExpAvg[i].lerp_(grad, blend);
+        g.ExpAvgSq[i].mul_(Scalars.Of(_options.Beta2)).addcmul_(grad, grad, Scalars.Of(1 - _options.Beta2));
         var bias1 = 1 - Math.Pow(_options.Beta1, step);
-        var bias2Sqrt = Math.Sqrt(1 - Math.Pow(_options.Beta2, step));
-        using var denom = (g.ExpAvgSq[i].sqrt() / bias2Sqrt).add_(_options.Eps);
-        p.addcdiv_(g.ExpAvg[i], denom, -lr / bias1);
+        using var bias2Sqrt = Math.Sqrt(1 - Math.Pow(_options.Beta2, step)).ToScalar();
+        using var denom = (g.ExpAvgSq[i].sqrt() / bias2Sqrt).add_(Scalars.Of(_options.Eps));
+        using var stepSize = (-lr / bias1).ToScalar();
+        p.addcdiv_(g.ExpAvg[i], denom, stepSize);
     }
 
     /// <summary>Updates applied so far, read from the device step counters (a host read; for tests and checks).</summary>
@@ -141,12 +146,13 @@ public sealed class AdamW : IDisposable
     public void LoadState(IReadOnlyDictionary<string, Tensor> state, long stepCount, string source)
     {
         using var _ = no_grad();
+        using var steps = stepCount.ToScalar();
         foreach (var g in new[] { _decay, _noDecay })
             for (var i = 0; i < g.Names.Length; i++)
             {
                 Copy(state, "exp_avg." + g.Names[i], g.ExpAvg[i], source);
                 Copy(state, "exp_avg_sq." + g.Names[i], g.ExpAvgSq[i], source);
-                g.Steps[i].fill_(stepCount);
+                g.Steps[i].fill_(steps);
             }
     }
 

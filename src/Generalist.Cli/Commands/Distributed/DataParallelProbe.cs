@@ -1,3 +1,4 @@
+using Generalist.Torch;
 using System.Diagnostics;
 using Generalist.Distributed;
 using Generalist.Model;
@@ -57,7 +58,7 @@ public static class DataParallelProbe
             var output = model.Loss(inputs, targets, ones([o.PerRankBatch, o.ContextLength]), zeros([o.PerRankBatch, o.ContextLength], ScalarType.Int64), 1);
             // Every token counts here, so the global count is known on the host without a collective.
             var globalTokens = (double)tokensPerRank * comm.WorldSize;
-            var loss = GlobalLossNormalization.Normalize(output.Loss * tokensPerRank, globalTokens);
+            var loss = GlobalLossNormalization.Normalize(output.Loss * Scalars.Of(tokensPerRank), globalTokens);
             loss.backward();
             // The probe (only) separates waiting for the slowest rank from the all-reduce itself:
             // without this barrier the sync time would include any imbalance between ranks.
