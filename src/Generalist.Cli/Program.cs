@@ -23,4 +23,5 @@ var root = new RootCommand("Generalist: one transformer trained on many tasks, r
     DemoCommand.Create(),
     CompletionCommand.Create(),
 };
+OptionCompletions.Attach(root);
 return await CliApp.InvokeAsync(root, args);

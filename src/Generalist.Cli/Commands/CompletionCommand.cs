@@ -12,8 +12,15 @@ public static class CompletionCommand
     private const string Bash = """
         # generalist completion for bash: source <(generalist completion bash)
         _generalist_complete() {
-          local IFS=$'\n'
-          COMPREPLY=( $(compgen -W "$(generalist "[suggest:${COMP_POINT}]" "${COMP_LINE}" 2>/dev/null)" -- "${COMP_WORDS[COMP_CWORD]}") )
+          local IFS=$'\n' line="${COMP_LINE:0:COMP_POINT}"
+          local cur="${line##* }" i
+          COMPREPLY=( $(compgen -W "$(generalist "[suggest:${COMP_POINT}]" "${COMP_LINE}" 2>/dev/null)" -- "$cur") )
+          # bash splits words at ':' (COMP_WORDBREAKS), as in --tasks cartpole:2,text: give back
+          # only what follows the last colon, as bash-completion's __ltrim_colon_completions does.
+          if [[ "$cur" == *:* && "$COMP_WORDBREAKS" == *:* ]]; then
+            local colon="${cur%"${cur##*:}"}"
+            for i in "${!COMPREPLY[@]}"; do COMPREPLY[$i]="${COMPREPLY[$i]#"$colon"}"; done
+          fi
         }
         complete -o default -F _generalist_complete generalist
         """;
