@@ -56,8 +56,10 @@ public static class ControlTrajectories
     }
 
     /// <summary>The shard file name of one split (see the class summary).</summary>
-    public static string ShardName(string env, string split, long seed, int episodes, ActionNoise noise) =>
-        FormattableString.Invariant($"{env}-{split}-seed{seed}-n{episodes}-expert{EnvRegistry.Expert(env).Version}-noise{noise.Probability:0.######}") +
+    public static string ShardName(string env, string split, long seed, int episodes, ActionNoise noise, int minTimesteps = 0) =>
+        FormattableString.Invariant($"{env}-{split}-seed{seed}-n{episodes}") +
+        (minTimesteps > 0 ? FormattableString.Invariant($"-t{minTimesteps}") : "") +
+        FormattableString.Invariant($"-expert{EnvRegistry.Expert(env).Version}-noise{noise.Probability:0.######}") +
         (noise.IsNone || noise.ContinuousStd == ActionNoise.DefaultContinuousStd ? "" : FormattableString.Invariant($"-std{noise.ContinuousStd:0.######}")) +
         ".shard";
 
@@ -65,8 +67,8 @@ public static class ControlTrajectories
     {
         var dir = Path.Combine(cache.Root, "shards", env);
         var baseSeed = unchecked(options.Seed << 32);
-        var train = Ensure(env, "train", options.EpisodesPerTask, baseSeed, TrainingNoise(env, options), dir, cache, progress);
-        var heldOut = Ensure(env, "heldout", options.HeldOutEpisodes, baseSeed + HeldOutSeedOffset, ActionNoise.None, dir, cache, progress);
+        var train = Ensure(env, "train", options.EpisodesPerTask, options.MinTimestepsPerTask, baseSeed, TrainingNoise(env, options), dir, cache, progress);
+        var heldOut = Ensure(env, "heldout", options.HeldOutEpisodes, 0, baseSeed + HeldOutSeedOffset, ActionNoise.None, dir, cache, progress);
         return new TaskData(env, TaskFamily.Control, train, heldOut, env);
     }
 
@@ -81,15 +83,18 @@ public static class ControlTrajectories
         });
     }
 
-    private static ShardReader Ensure(string env, string split, int episodes, long seed, ActionNoise noise, string dir, PackageCache cache, IProgress<DataProgress>? progress)
+    /// <summary>The shard of episodes seed, seed + 1, ...: at least <paramref name="episodes"/> of them, and
+    /// more until they hold <paramref name="minTimesteps"/> timesteps (deterministic, so the name says which).</summary>
+    private static ShardReader Ensure(string env, string split, int episodes, int minTimesteps, long seed, ActionNoise noise, string dir, PackageCache cache, IProgress<DataProgress>? progress)
     {
-        var path = Path.Combine(dir, ShardName(env, split, seed, episodes, noise));
+        var path = Path.Combine(dir, ShardName(env, split, seed, episodes, noise, minTimesteps));
         if (File.Exists(path))
         {
             try
             {
                 var existing = new ShardReader(path);
-                if (existing.Count == episodes && existing.Task == env) return existing;
+                var whole = minTimesteps > 0 ? existing.Count >= episodes : existing.Count == episodes;
+                if (whole && existing.Task == env) return existing;
                 existing.Dispose();
                 progress?.Report(new DataProgress(env, $"{Path.GetFileName(path)} holds {existing.Count} episodes, expected {episodes}; rebuilding"));
             }
@@ -105,10 +110,15 @@ public static class ControlTrajectories
         {
             var expert = EnvRegistry.Expert(env);
             using var writer = new ShardWriter(path, env, TaskFamily.Control);
-            for (var i = 0; i < episodes; i++)
+            long timesteps = 0;
+            for (var i = 0; i < episodes || timesteps < minTimesteps; i++)
             {
-                writer.Add(Rollouts.Collect(environment, expert, 1, seed + i, env, noise)[0]);
-                progress?.Report(new DataProgress(env, $"{split} expert episodes", i + 1, episodes));
+                var episode = Rollouts.Collect(environment, expert, 1, seed + i, env, noise)[0];
+                timesteps += Math.Max(1, episode.Timesteps.Count);
+                writer.Add(episode);
+                progress?.Report(i < episodes
+                    ? new DataProgress(env, $"{split} expert episodes", i + 1, episodes)
+                    : new DataProgress(env, $"{split} expert episodes (to {minTimesteps} timesteps)", Math.Min(timesteps, minTimesteps), minTimesteps));
             }
             writer.Complete();
         }

@@ -132,7 +132,7 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
     {
         var options = config.DataOptionsIn(PackageCache.DefaultRoot());
         var trainStart = unchecked(config.Seed << 32);
-        (long Start, long Count)[] used = [(trainStart, config.EpisodesPerTask), (trainStart + (1L << 31), options.HeldOutEpisodes)];
+        (long Start, long Count)[] used = [(trainStart, options.MaxTrainingEpisodes), (trainStart + (1L << 31), options.HeldOutEpisodes)];
         foreach (var (start, count) in used)
             if (seed < start + count && start < seed + episodes)
                 throw new ArgumentException($"seed: evaluation seeds [{seed}, {seed + episodes}) of '{task}' overlap the run's data seeds [{start}, {start + count}); choose another --seed");

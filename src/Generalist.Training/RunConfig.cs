@@ -142,6 +142,12 @@ public sealed record RunConfig
     [JsonPropertyName("threads")] public int Threads { get; init; } = 0;
     /// <summary>Episodes generated or read per control task for training data.</summary>
     [JsonPropertyName("episodes_per_task")] public int EpisodesPerTask { get; init; } = 64;
+    /// <summary>
+    /// A control task's training episodes hold at least this many timesteps: collection continues
+    /// past <see cref="EpisodesPerTask"/> until they do (catch's 7-step and gridnav's ~5-step
+    /// episodes otherwise give a few hundred states); 0 = exactly episodes_per_task episodes.
+    /// </summary>
+    [JsonPropertyName("min_timesteps_per_task")] public int MinTimestepsPerTask { get; init; } = Generalist.Data.DataOptions.DefaultMinTimestepsPerTask;
     /// <summary>Probability a control sequence is prefixed with a demonstration (Gato: 0.25).</summary>
     [JsonPropertyName("prompt_probability")] public double PromptProbability { get; init; } = 0.25;
     /// <summary>
@@ -260,7 +266,7 @@ public sealed record RunConfig
 
     /// <summary>How this run's task data are built from the cache at <paramref name="cacheDirectory"/>
     /// (the trainer and the evaluator both ask here, so they read the same shards).</summary>
-    public Generalist.Data.DataOptions DataOptionsIn(string cacheDirectory) => new(cacheDirectory, EpisodesPerTask, Seed, ActionNoise);
+    public Generalist.Data.DataOptions DataOptionsIn(string cacheDirectory) => new(cacheDirectory, EpisodesPerTask, Seed, ActionNoise, MinTimestepsPerTask);
 
     /// <summary>
     /// The model this config trains: the preset's shape (or an explicit one), its context length

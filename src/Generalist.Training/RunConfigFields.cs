@@ -34,6 +34,9 @@ public static class RunConfigFields
         new("seed", "Seeds the model init, the data order and dropout.", FieldRule.Any("a whole number")),
         new("threads", "Intra-op CPU threads; 0 = libtorch's default.", FieldRule.Int(0, 1024), c => c.Threads),
         new("episodes_per_task", "Expert episodes generated or read per control task for training data.", FieldRule.Int(1, 1_000_000), c => c.EpisodesPerTask),
+        new("min_timesteps_per_task", "Control tasks' training episodes hold at least this many timesteps (collection continues past " +
+                                      "episodes_per_task; short-episode tasks such as catch and gridnav need it); 0 = exactly episodes_per_task.",
+            FieldRule.Int(0, Generalist.Data.DataOptions.MaxMinTimestepsPerTask), c => c.MinTimestepsPerTask),
         new("prompt_probability", "Probability that a control sequence is prefixed with a demonstration (Gato: 0.25).", FieldRule.Number(0, 1), c => c.PromptProbability),
         new("action_noise", "Probability that a step of a control task's training episodes executes a perturbed action instead of the " +
                             "expert's (the perturbed action carries no loss); 0 = plain expert episodes. Sokoban is never perturbed.",

@@ -11,7 +11,7 @@ public sealed class ActionNoiseDataTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private DataOptions Options(double? noise, int episodes = 4, long seed = 1) => new(_dir.Path, episodes, seed, noise);
+    private DataOptions Options(double? noise, int episodes = 4, long seed = 1) => new(_dir.Path, episodes, seed, noise, MinTimestepsPerTask: 0);
 
     private string[] Shards(string env, string split) =>
         Directory.GetFiles(Path.Combine(_dir.Path, "shards", env), $"*-{split}-*.shard").Select(f => Path.GetFileName(f)).ToArray();

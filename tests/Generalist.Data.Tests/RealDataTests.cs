@@ -7,7 +7,7 @@ namespace Generalist.Data.Tests;
 [Trait("Category", "Slow")]
 public sealed class RealDataTests
 {
-    private static readonly DataOptions Options = new(PackageCache.DefaultRoot(), 4, 0);
+    private static readonly DataOptions Options = new(PackageCache.DefaultRoot(), 4, 0, MinTimestepsPerTask: 0);
 
     [Fact]
     public void Mnist_and_fashion_mnist_hold_the_official_splits()

@@ -7,7 +7,7 @@ public sealed class TaskCatalogTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
-    private DataOptions Options(int episodes = 3, long seed = 1) => new(_dir.Path, episodes, seed);
+    private DataOptions Options(int episodes = 3, long seed = 1) => new(_dir.Path, episodes, seed, MinTimestepsPerTask: 0);
 
     [Fact]
     public void Names_are_the_fourteen_tasks_and_each_is_described()
@@ -44,6 +44,31 @@ public sealed class TaskCatalogTests : IDisposable
     }
 
     [Fact]
+    public void Short_episode_tasks_collect_past_the_episode_count_until_the_timestep_floor()
+    {
+        // catch episodes are 7 steps: 3 episodes hold ~21 timesteps, so a floor of 50 needs more, and
+        // collection stops at the first episode that reaches it.
+        var floor = new DataOptions(_dir.Path, 3, 1, MinTimestepsPerTask: 50);
+        var data = TaskCatalog.Load("catch", floor);
+        var lengths = Enumerable.Range(0, data.Train.Count).Select(i => data.Train.Get(i).Timesteps.Count).ToList();
+        Assert.True(data.Train.Count > 3);
+        Assert.True(lengths.Sum() >= 50);
+        Assert.True(lengths.Sum() - lengths[^1] < 50);
+        Assert.Equal(floor.HeldOutEpisodes, data.HeldOut.Count); // held-out episodes follow the episode count only
+        // The first episodes are the plain episode count's: the floor only appends seeds.
+        var plain = TaskCatalog.Load("catch", Options());
+        Assert.Equal(3, plain.Train.Count);
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(plain.Train.Get(i).Timesteps.Select(t => t.Action?.Discrete?[0] ?? -1), data.Train.Get(i).Timesteps.Select(t => t.Action?.Discrete?[0] ?? -1));
+        // A long-episode task already above the floor is unchanged (cartpole's expert runs to 500 steps).
+        Assert.Equal(3, TaskCatalog.Load("cartpole", floor).Train.Count);
+        // Reloading reuses the shard and gives the same episodes.
+        var again = TaskCatalog.Load("catch", floor);
+        Assert.Equal(data.Train.Get(7).Timesteps.Select(t => t.Action?.Discrete?[0] ?? -1), again.Train.Get(7).Timesteps.Select(t => t.Action?.Discrete?[0] ?? -1));
+        Assert.Throws<ArgumentException>(() => TaskCatalog.Load("catch", floor with { MinTimestepsPerTask = -1 }));
+    }
+
+    [Fact]
     public void Regression_loads_without_any_package_and_follows_the_seed()
     {
         var a = TaskCatalog.Load("icl-regression", Options(seed: 5));
@@ -69,7 +94,7 @@ public sealed class TaskCatalogTests : IDisposable
 
         // Same seed in a fresh cache: the same trajectories.
         using var other = new TempDirectory();
-        var again = TaskCatalog.Load("cartpole", new DataOptions(other.Path, 3, 1));
+        var again = TaskCatalog.Load("cartpole", new DataOptions(other.Path, 3, 1, MinTimestepsPerTask: 0));
         Assert.Equal(Observations(data.Train.Get(2)), Observations(again.Train.Get(2)));
         // Held-out episodes come from other seeds.
         Assert.NotEqual(Observations(data.Train.Get(0)), Observations(data.HeldOut.Get(0)));

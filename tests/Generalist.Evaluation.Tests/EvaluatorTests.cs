@@ -15,7 +15,7 @@ public class EvaluatorTests
 {
     private static readonly ModelConfig Shape = new ModelConfig { Layers = 2, ModelDim = 32, Heads = 2, ContextLength = 64, PatchSize = 4 }.Validate();
 
-    private static RunConfig Run(params string[] tasks) => new() { Name = "unit", Tasks = tasks.Select(t => new TaskWeight(t)).ToList(), Seed = 0, EpisodesPerTask = 4 };
+    private static RunConfig Run(params string[] tasks) => new() { Name = "unit", Tasks = tasks.Select(t => new TaskWeight(t)).ToList(), Seed = 0, EpisodesPerTask = 4, MinTimestepsPerTask = 0 };
 
     private static TaskData Data(string name, RunConfig _)
     {

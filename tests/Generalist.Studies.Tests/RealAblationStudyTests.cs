@@ -8,7 +8,7 @@ public class RealAblationStudyTests
     private const string Config = """
         {
           "name": "real-ablation",
-          "base": { "preset": "ladder-0", "steps": 4, "batch_size": 2, "threads": 1, "episodes_per_task": 4, "peak_flops": 1e11,
+          "base": { "preset": "ladder-0", "steps": 4, "batch_size": 2, "threads": 1, "episodes_per_task": 4, "min_timesteps_per_task": 0, "peak_flops": 1e11,
                     "tasks": [ { "name": "cartpole" } ],
                     "checkpoint": { "every": 0, "keep_last": 1 }, "held_out": { "every": 0, "batches": 1 } },
           "evaluation": { "suite": "control", "episodes": 3 },

@@ -11,7 +11,7 @@ public class RealTransferStudyTests
     private const string Config = """
         {
           "name": "real-tiny",
-          "base": { "preset": "ladder-0", "steps": 6, "batch_size": 2, "threads": 1, "episodes_per_task": 4, "peak_flops": 1e11,
+          "base": { "preset": "ladder-0", "steps": 6, "batch_size": 2, "threads": 1, "episodes_per_task": 4, "min_timesteps_per_task": 0, "peak_flops": 1e11,
                     "tasks": [ { "name": "cartpole" }, { "name": "icl-regression" } ],
                     "checkpoint": { "every": 0, "keep_last": 1 }, "held_out": { "every": 3, "batches": 1 } },
           "evaluation": { "suite": "default", "episodes": 1 },

