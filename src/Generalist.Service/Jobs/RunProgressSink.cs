@@ -46,6 +46,7 @@ public sealed class RunProgressSink(
                     OnStep(step);
                     break;
                 case HeldOutEvaluated heldOut:
+                    telemetry.RecordHeldOut(run, heldOut);
                     if (hub.HasSubscribers(run)) hub.Publish(run, HeldOut(heldOut));
                     break;
                 case CheckpointWritten checkpoint:
@@ -102,6 +103,7 @@ public sealed class RunProgressSink(
             return;
         }
         var relative = layout.ToRelative(full);
+        telemetry.RecordCheckpoint(run, checkpoint);
         Flush();
         registry.AddCheckpoint(run, checkpoint.Step, relative);
         Log.CheckpointRecorded(log, run, relative, checkpoint.Step);
