@@ -48,6 +48,7 @@ public static class GeneralistServiceHost
             ContentRootPath = AppContext.BaseDirectory,
             Args = [],
         });
+        ServiceLogging.AddDefaults(builder.Configuration);
         builder.Configuration.AddInMemoryCollection(settings.Configuration);
         settings.ConfigureLogging?.Invoke(builder.Logging);
         var endpoints = new ServiceEndpoints();
