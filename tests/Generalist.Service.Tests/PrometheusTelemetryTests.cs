@@ -115,7 +115,7 @@ public partial class PrometheusTelemetryTests
     }
 
     /// <summary>A run long enough to be scraped while it trains (cancelled at the end), cheap per step: one thread, tiny model.</summary>
-    private static RunConfig TinyRun(string name) => new()
+    internal static RunConfig TinyRun(string name) => new()
     {
         Name = name, Preset = "tiny", Tasks = [new("cartpole")], Steps = 1_000_000, BatchSize = 2, Threads = 1, PeakFlops = 1e11,
         Checkpoint = new CheckpointConfig { Every = 10, KeepLast = 2 }, HeldOut = new HeldOutConfig { Every = 5, Batches = 1 },

@@ -106,7 +106,7 @@ public static class RunPages
         body.Append("<section id=\"evaluation\"><h2>Newest evaluation</h2>");
         if (record?.ResultJson is not { } json)
         {
-            body.Append("<p>None yet: <code>generalist eval --run NAME</code> evaluates the newest checkpoint.</p></section>");
+            body.Append("<p>None yet through this service: <code>Evaluations.CreateEvaluation</code> with this run evaluates its newest checkpoint.</p></section>");
             return;
         }
         var result = JsonSerializer.Deserialize<Generalist.Evaluation.EvaluationResult>(json, StoredJson.Options)!;
@@ -143,7 +143,9 @@ public static class RunPages
 
     private static string State(JobState state) => JobStates.ToText(state);
 
-    private static string Number(double? v) => v is { } x && double.IsFinite(x) ? x.ToString(Math.Abs(x) >= 1e4 ? "0" : "0.####", CultureInfo.InvariantCulture) : "–";
+    private static string Number(double? v) => v is { } x && double.IsFinite(x)
+        ? x.ToString(Math.Abs(x) switch { >= 1e4 => "0", >= 100 => "0.#", _ => "0.####" }, CultureInfo.InvariantCulture)
+        : "–";
 
     private static string Time(long unixMilliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 
