@@ -122,7 +122,7 @@ public sealed class RunProgressSink(
             TokensSeen = s.TokensSeen,
             TokensPerSecond = s.TokensPerSecond,
             Mfu = s.Mfu,
-            StepSeconds = s.DataSeconds + s.ForwardSeconds + s.BackwardSeconds + s.OptimizerSeconds,
+            StepSeconds = s.DataSeconds + s.ForwardSeconds + s.BackwardSeconds + s.OptimizerSeconds + s.SyncSeconds,
             Skipped = s.Skipped,
         };
         foreach (var (task, loss) in s.TaskLoss) progress.TaskLoss[task] = loss;
