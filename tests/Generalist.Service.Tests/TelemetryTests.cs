@@ -15,6 +15,7 @@ public class TelemetryTests
     // Labels every sample carries from the SDK (the meter), not from our attributes.
     private static readonly HashSet<string> SdkLabels = ["otel_scope_name", "otel_scope_version", "le"];
 
+    /// <summary>MetricCollector on the service's IMeterFactory: only this service's measurements, whatever else runs in the process.</summary>
     [Fact]
     public async Task Counters_and_histograms_carry_the_values_and_bounded_attributes_of_each_step()
     {
@@ -73,18 +74,21 @@ public class TelemetryTests
         Assert.Equal(1, during.Value("generalist_runs_active", ("run", "scraped")));
         Assert.Equal(3 * 8 * FakeTrainer.TokensPerSequence, during.Value("generalist_train_tokens_total", ("run", "scraped")));
         // The step duration histogram has the fitting buckets, not the SDK's 0, 5, 10, ... 10000.
-        Assert.Equal(TelemetryBuckets.Step.Length + 1, during.Samples.Count(x => x.Name == "generalist_train_step_duration_seconds_bucket"));
+        Assert.Equal(TelemetryBuckets.Step.Length + 1, during.Samples.Count(x => x.Name == "generalist_train_step_duration_seconds_bucket" && x.Labels.GetValueOrDefault("run") == "scraped"));
         Assert.Equal(3, during.Value("generalist_train_step_duration_seconds_bucket", ("run", "scraped"), ("le", "0.01")));
         Assert.True(during.Text.Contains("dotnet_gc_collections") || during.Text.Contains("process_runtime_dotnet_gc_collections"), "runtime metrics missing:\n" + during.Text);
 
         trainer.Gate.Release(2);
         await svc.WaitForStateAsync("scraped", JobState.Succeeded);
+        // OpenTelemetry's listener is per process, so services of tests running beside this one
+        // may add their own series: look at this run's only (counts without a run are checked
+        // with a MetricCollector above, which sees this service's meters alone).
         var after = new PrometheusText(await http.GetStringAsync("/metrics"));
-        Assert.Empty(after.Family("generalist_train_loss"));
-        Assert.Empty(after.Family("generalist_runs_active"));
+        Assert.DoesNotContain(after.Family("generalist_train_loss"), s => s.Labels.GetValueOrDefault("run") == "scraped");
+        Assert.DoesNotContain(after.Family("generalist_runs_active"), s => s.Labels.GetValueOrDefault("run") == "scraped");
         Assert.Equal(5 * 8 * FakeTrainer.TokensPerSequence, after.Value("generalist_train_tokens_total", ("run", "scraped")));
-        Assert.Equal(1, after.Value("generalist_runs_ended_total", ("state", "succeeded")));
-        Assert.Equal(0, after.Value("generalist_runs_ended_total", ("state", "failed")));
+        Assert.True(after.Value("generalist_runs_ended_total", ("state", "succeeded")) >= 1, after.Text);
+        Assert.NotNull(after.Value("generalist_runs_ended_total", ("state", "failed")));
 
         var health = await http.GetAsync("/healthz");
         Assert.True(health.IsSuccessStatusCode);
