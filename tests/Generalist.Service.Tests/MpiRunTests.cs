@@ -13,6 +13,7 @@ namespace Generalist.Service.Tests;
 /// ranks; and a rank killed outright fails the run with that rank named. Needs Open MPI
 /// (openmpi-bin, installed by .ci/run).
 /// </summary>
+[Collection(LiveTraining.Collection)]
 public class MpiRunTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);

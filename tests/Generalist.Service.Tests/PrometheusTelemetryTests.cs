@@ -15,6 +15,7 @@ namespace Generalist.Service.Tests;
 /// every PromQL expression of the Grafana dashboard and every series the alert rules read return
 /// data, every rule evaluates, and a failed run fires GeneralistRunFailed.
 /// </summary>
+[Collection(LiveTraining.Collection)]
 public partial class PrometheusTelemetryTests
 {
     private const string Prometheus = "/usr/bin/prometheus";

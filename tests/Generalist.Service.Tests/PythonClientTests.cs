@@ -11,6 +11,7 @@ namespace Generalist.Service.Tests;
 /// (apt-get install python3-grpcio python3-grpc-tools), against a live `generalist serve` with an
 /// API key: it creates a tiny run, streams its steps to the end, and evaluates its checkpoint.
 /// </summary>
+[Collection(LiveTraining.Collection)]
 public class PythonClientTests
 {
     private const string Python = "/usr/bin/python3";

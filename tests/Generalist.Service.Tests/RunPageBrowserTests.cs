@@ -13,6 +13,7 @@ namespace Generalist.Service.Tests;
 /// `generalist serve` with an API key training a tiny run: with the key the page renders the
 /// per-task curves (in the DOM, and in a screenshot with the curves' colors), without it the page is refused.
 /// </summary>
+[Collection(LiveTraining.Collection)]
 public partial class RunPageBrowserTests
 {
     private const string Chromium = "/usr/bin/chromium";
