@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using Generalist.Data;
 using Generalist.Data.Cache;
 using Generalist.Data.Sets;
@@ -19,9 +18,6 @@ namespace Generalist.Evaluation;
 /// </summary>
 public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
 {
-    private static readonly Meter Meter = new("Generalist.Evaluation");
-    private static readonly Histogram<double> ScoreMetric = Meter.CreateHistogram<double>("generalist.eval.score", "1", "Expert-normalized score of a control task (0 random, 100 expert).");
-
     private readonly EvaluatorOptions _options = options ?? new EvaluatorOptions();
 
     public Task<EvaluationResult> EvaluateAsync(EvaluationRequest request, IProgress<EvaluationProgress>? progress, CancellationToken cancellationToken) =>
@@ -80,7 +76,6 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
                     metrics["episodes_requested"] = request.Episodes;
                     episodeScores.Add(outcome.EpisodeScores);
                     if (outcome.Filmstrip.Count > 0) filmstrips[name] = outcome.Filmstrip;
-                    ScoreMetric.Record(score.Value, new KeyValuePair<string, object?>("task", name), new KeyValuePair<string, object?>("suite", suite.Name));
                     break;
                 case TaskFamily.VisionLanguage:
                     evaluations.Captions(data, suite.Budget, metrics, examples);

@@ -3,7 +3,10 @@ namespace Generalist.Training;
 /// <summary>Events a training run reports while it runs; the service streams them to WatchRun.</summary>
 public abstract record TrainingEvent(long Step);
 
-/// <summary>One optimizer step finished. Times are seconds; Mfu is a fraction of the machine's matmul peak.</summary>
+/// <summary>
+/// One optimizer step finished. Times are seconds; Mfu is a fraction of the machine's matmul peak;
+/// SyncSeconds is the gradient all-reduce across ranks (0 on one process).
+/// </summary>
 public sealed record StepCompleted(
     long Step,
     long TotalSteps,
@@ -18,13 +21,17 @@ public sealed record StepCompleted(
     double ForwardSeconds,
     double BackwardSeconds,
     double OptimizerSeconds,
-    bool Skipped) : TrainingEvent(Step);
+    bool Skipped,
+    double SyncSeconds = 0) : TrainingEvent(Step);
 
 /// <summary>Held-out loss per task, every eval interval.</summary>
 public sealed record HeldOutEvaluated(long Step, IReadOnlyDictionary<string, double> TaskLoss) : TrainingEvent(Step);
 
-/// <summary>A checkpoint directory was completely written (renamed into place).</summary>
-public sealed record CheckpointWritten(long Step, string Path) : TrainingEvent(Step);
+/// <summary>
+/// A checkpoint directory was completely written (renamed into place). WriteSeconds: how long the
+/// write took, when the reporter timed it (a follower that finds checkpoints on disk cannot).
+/// </summary>
+public sealed record CheckpointWritten(long Step, string Path, double? WriteSeconds = null) : TrainingEvent(Step);
 
 /// <summary>How a run ended.</summary>
 public enum TrainingOutcome { Completed, Cancelled, Failed }

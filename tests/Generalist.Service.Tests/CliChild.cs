@@ -40,15 +40,14 @@ internal static class Cli
     }
 
     /// <summary>
-    /// Reads a `generalist serve` child's stdout up to its "listening" line (bounded: 60 s) and
-    /// returns the gRPC and metrics addresses it printed.
+    /// Reads a `generalist serve` child's first stdout line, which must be its "listening" line
+    /// (bounded: 60 s), and returns the gRPC and metrics addresses it printed.
     /// </summary>
     public static async Task<(string Grpc, string Metrics)> WaitUntilListeningAsync(Process serve)
     {
-        var line = "";
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (!line.StartsWith("generalist service listening", StringComparison.Ordinal))
-            line = await serve.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("serve exited: " + await serve.StandardError.ReadToEndAsync());
+        var line = await serve.StandardOutput.ReadLineAsync(timeout.Token) ?? throw new InvalidOperationException("serve exited: " + await serve.StandardError.ReadToEndAsync());
+        Assert.StartsWith("generalist service listening", line);
         var m = Regex.Match(line, @"grpc=(\S+) metrics=(\S+)");
         Assert.True(m.Success, line);
         return (m.Groups[1].Value, m.Groups[2].Value);

@@ -13,6 +13,7 @@ namespace Generalist.Service.Tests;
 /// ranks; and a rank killed outright fails the run with that rank named. Needs Open MPI
 /// (openmpi-bin, installed by .ci/run).
 /// </summary>
+[Collection(LiveTraining.Collection)]
 public class MpiRunTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
@@ -82,6 +83,15 @@ public class MpiRunTests
         var running = await WaitFor(service, "dp2", r => r.Ranks.Count == 2 && r.Ranks.All(k => k.State == "training"));
         Assert.Equal([0, 1], running.Ranks.Select(k => k.Rank));
         Assert.All(running.Ranks, k => Assert.True(k.Pid > 0 && k.Host.Length > 0 && k.UpdateTime is not null));
+
+        // The service exports the launched run's metrics from rank 0's metrics.jsonl, all-reduce time included.
+        using (var http = service.Server.CreateClient())
+        {
+            var scrape = new PrometheusText(await http.GetStringAsync("/metrics"));
+            Assert.NotNull(scrape.Value("generalist_train_loss", ("run", "dp2"), ("task", "icl-regression")));
+            Assert.True(scrape.Value("generalist_train_steps_total", ("run", "dp2")) >= 15, scrape.Text);
+            Assert.True(scrape.Value("generalist_train_phase_duration_seconds_count", ("run", "dp2"), ("phase", "allreduce")) > 0, scrape.Text);
+        }
 
         // Cancel: SIGTERM to mpirun, the ranks agree on a step, checkpoint it and exit.
         await runs.CancelRunAsync(new CancelRunRequest { Name = "dp2" });

@@ -60,7 +60,6 @@ public sealed class TestService : IAsyncDisposable
                 services.AddSingleton<ITrainer>(trainer);
                 services.AddSingleton<IEvaluator>(evaluator);
                 services.AddSingleton<IStudyRunner>(new FakeStudyRunner());
-                services.AddSingleton(new Telemetry.TrainingTelemetryOptions(RecordFromEvents: true)); // the double records nothing itself
                 configure?.Invoke(services);
             },
         });

@@ -27,8 +27,16 @@ public static class ServeCommand
         };
         var trainProgram = new Option<string?>("--train-program") { Description = "The generalist program each rank runs (default: this one)." };
         var allowRunLauncher = new Option<bool>("--allow-run-launcher") { Description = "Accept a run config's own distributed.launcher (it runs a program of the client's choice)." };
+        var logLevel = new Option<string>("--log-level")
+        {
+            Description = "Least severe log level written (to stderr); below information adds ASP.NET Core's per-request lines.",
+            DefaultValueFactory = _ => "information",
+        };
+        logLevel.AcceptOnlyFromAmong(ServiceLogging.Levels);
+        var logFormat = new Option<string>("--log-format") { Description = "Log lines as text or as one JSON object each.", DefaultValueFactory = _ => ServiceLogging.Text };
+        logFormat.AcceptOnlyFromAmong(ServiceLogging.Formats);
         var command = new Command("serve", "Run the Generalist service: gRPC API, run registry, scheduler and telemetry.")
-            { dataRoot, port, metricsPort, bind, apiKey, concurrent, queue, maxMessage, launcher, trainProgram, allowRunLauncher };
+            { dataRoot, port, metricsPort, bind, apiKey, concurrent, queue, maxMessage, launcher, trainProgram, allowRunLauncher, logLevel, logFormat };
         command.SetAction(async (parse, ct) =>
         {
             var root = parse.GetValue(dataRoot) ?? Environment.GetEnvironmentVariable("GENERALIST_DATA_ROOT") ?? "checkpoints";
@@ -46,6 +54,8 @@ public static class ServeCommand
             };
             if (parse.GetValue(launcher) is { } template) settings["Service:Launcher"] = template;
             if (parse.GetValue(trainProgram) is { } program) settings["Service:TrainProgram"] = program;
+            foreach (var (key, value) in ServiceLogging.Settings(ServiceLogging.ParseLevel(parse.GetValue(logLevel)!)!.Value, parse.GetValue(logFormat)!))
+                settings[key] = value;
             return await RunAsync(settings, ct);
         });
         return command;

@@ -2,6 +2,7 @@ using System.Net;
 using Generalist.Service.Api;
 using Generalist.Service.Api.V1;
 using Generalist.Service.Jobs;
+using Generalist.Service.Page;
 using Generalist.Service.Registry;
 using Generalist.Service.Scheduling;
 using Generalist.Service.Security;
@@ -48,6 +49,7 @@ public static class GeneralistServiceHost
             ContentRootPath = AppContext.BaseDirectory,
             Args = [],
         });
+        ServiceLogging.AddDefaults(builder.Configuration);
         builder.Configuration.AddInMemoryCollection(settings.Configuration);
         settings.ConfigureLogging?.Invoke(builder.Logging);
         var endpoints = new ServiceEndpoints();
@@ -70,6 +72,7 @@ public static class GeneralistServiceHost
         app.MapGrpcReflectionService();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/healthz");
+        app.MapRunPages();
         return app;
     }
 

@@ -1,5 +1,4 @@
 using Generalist.Evaluation;
-using Generalist.Service.Telemetry;
 using Generalist.Studies;
 using Generalist.Training;
 using Generalist.Training.Loop;
@@ -18,9 +17,6 @@ public static class ProductionWorkers
     {
         // No faults unless the crash-test hook's environment variables are set (CheckpointPauseHook).
         services.TryAddSingleton<ITrainer>(_ => new Trainer(new TrainerOptions { Faults = CheckpointPauseHook.FromEnvironment() }));
-        // The trainer records generalist.train.* in its own `Generalist.Training` meter.
-        services.TryAddSingleton(new TrainingTelemetryOptions(RecordFromEvents: false));
-
         services.TryAddSingleton<IEvaluator>(_ => new Evaluator());
         services.TryAddSingleton<IStudyRunner>(_ => StudyRunner.CreateDefault());
         return services;

@@ -80,7 +80,7 @@ public sealed class RunFollower
             if (m is null || m.Step <= LastStep) continue;
             LastStep = m.Step;
             _progress.Report(new StepCompleted(m.Step, _totalSteps, m.Loss, m.TaskLoss, m.LearningRate, m.GradNorm, m.TokensSeen,
-                m.TokensPerSecond, m.Mfu, m.DataSeconds, m.ForwardSeconds, m.BackwardSeconds, m.OptimizerSeconds, m.Skipped));
+                m.TokensPerSecond, m.Mfu, m.DataSeconds, m.ForwardSeconds, m.BackwardSeconds, m.OptimizerSeconds, m.Skipped, m.SyncSeconds));
             if (m.HeldOutLoss is { } heldOut) _progress.Report(new HeldOutEvaluated(m.Step, heldOut));
         }
     }

@@ -76,6 +76,7 @@ public sealed class RunManager(
         {
             case JobState.Queued when scheduler.TryRemoveQueued(Key(name)):
                 var cancelled = registry.SetRunState(name, JobState.Cancelled, "cancelled while queued", ended: true);
+                telemetry.RunEnded(JobState.Cancelled);
                 hub.Complete(name, StateEvent(cancelled));
                 return cancelled;
             case JobState.Queued or JobState.Running:
@@ -143,8 +144,7 @@ public sealed class RunManager(
         activity?.SetTag("run.attempt", record.Attempts);
         var sink = new RunProgressSink(name, registry, hub, telemetry, layout, clock, log);
         _live[name] = sink;
-        telemetry.StartCounting(name, resume ? record.TokensSeen : 0);
-        telemetry.RunStarted();
+        telemetry.RunStarted(name, resume ? record.TokensSeen : 0);
         TrainingResult? result = null;
         string? failure = null;
         try
@@ -164,7 +164,7 @@ public sealed class RunManager(
         }
         finally
         {
-            telemetry.RunEnded();
+            telemetry.RunStopped(name);
             sink.Flush();
             _live.TryRemove(name, out _);
         }
@@ -187,6 +187,7 @@ public sealed class RunManager(
             _ => (JobState.Failed, failure ?? "the trainer reported a failure without a reason"),
         };
         var final = registry.SetRunState(name, state, reason, ended: true);
+        telemetry.RunEnded(state);
         Log.RunEnded(log, name, JobStates.ToText(state), step);
         hub.Complete(name, StateEvent(final));
         return final;

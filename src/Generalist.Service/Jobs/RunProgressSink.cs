@@ -46,6 +46,7 @@ public sealed class RunProgressSink(
                     OnStep(step);
                     break;
                 case HeldOutEvaluated heldOut:
+                    telemetry.RecordHeldOut(run, heldOut);
                     if (hub.HasSubscribers(run)) hub.Publish(run, HeldOut(heldOut));
                     break;
                 case CheckpointWritten checkpoint:
@@ -102,6 +103,7 @@ public sealed class RunProgressSink(
             return;
         }
         var relative = layout.ToRelative(full);
+        telemetry.RecordCheckpoint(run, checkpoint);
         Flush();
         registry.AddCheckpoint(run, checkpoint.Step, relative);
         Log.CheckpointRecorded(log, run, relative, checkpoint.Step);
@@ -120,7 +122,7 @@ public sealed class RunProgressSink(
             TokensSeen = s.TokensSeen,
             TokensPerSecond = s.TokensPerSecond,
             Mfu = s.Mfu,
-            StepSeconds = s.DataSeconds + s.ForwardSeconds + s.BackwardSeconds + s.OptimizerSeconds,
+            StepSeconds = s.DataSeconds + s.ForwardSeconds + s.BackwardSeconds + s.OptimizerSeconds + s.SyncSeconds,
             Skipped = s.Skipped,
         };
         foreach (var (task, loss) in s.TaskLoss) progress.TaskLoss[task] = loss;

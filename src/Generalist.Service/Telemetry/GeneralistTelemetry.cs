@@ -1,126 +1,189 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Generalist.Evaluation;
+using JobState = Generalist.Service.Api.V1.JobState;
+using Generalist.Service.Registry;
+using Generalist.Service.Scheduling;
 using Generalist.Training;
 
 namespace Generalist.Service.Telemetry;
 
-/// <summary>Meter, instrument and ActivitySource names (listed in src/Generalist.Service/README.md, "Telemetry").</summary>
-public static class TelemetryNames
-{
-    public const string TrainingMeter = "Generalist.Training";
-    public const string EvaluationMeter = "Generalist.Evaluation";
-    public const string ServiceMeter = "Generalist.Service";
-    public const string ActivitySourceName = "Generalist.Service";
-
-    public const string TrainLoss = "generalist.train.loss";
-    public const string TrainTokens = "generalist.train.tokens";
-    public const string TrainStepDuration = "generalist.train.step.duration";
-    public const string TrainGradNorm = "generalist.train.grad_norm";
-    public const string TrainLearningRate = "generalist.train.learning_rate";
-    public const string TrainMfu = "generalist.train.mfu";
-    public const string EvalScore = "generalist.eval.score";
-    public const string RunsActive = "generalist.runs.active";
-
-    /// <summary>Every meter the service exports; areas that make their own instruments use the same names.</summary>
-    public static readonly string[] Meters = [TrainingMeter, EvaluationMeter, ServiceMeter];
-
-    /// <summary>Sources of spans: the service's, plus the trainer's and evaluator's own if they emit any.</summary>
-    public static readonly string[] ActivitySources = [ActivitySourceName, TrainingMeter, EvaluationMeter];
-}
-
 /// <summary>
-/// Whether the service records the generalist.train.* instruments from TrainingEvents. A trainer
-/// that records them itself (in its own `Generalist.Training` meter) turns this off, so each
-/// name is exported once.
-/// </summary>
-public sealed record TrainingTelemetryOptions(bool RecordFromEvents = true);
-
-/// <summary>
-/// The service's instruments, fed from TrainingEvents and evaluation results. Attributes: `task`,
-/// `suite`, and `run` (the one run-unique value allowed, as a run holds many steps); never a step number.
+/// The service's instruments, the one place that records `generalist.*` metrics: from the
+/// TrainingEvents of every run (trained in this process or launched as ranks, which the service
+/// follows), from evaluation results and from the scheduler. Kinds follow what is measured:
+/// levels are gauges, amounts counters, durations histograms in seconds. Attributes are bounded:
+/// `run`, `task`, `suite`, `phase`, `state`; never a step.
 /// </summary>
 public sealed class GeneralistTelemetry : IDisposable
 {
     public static readonly ActivitySource Activities = new(TelemetryNames.ActivitySourceName);
 
-    // Step times from milliseconds (tiny models) to minutes (large ones), in seconds.
-    private static readonly double[] StepBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+    /// <summary>The terminal states counted by <see cref="TelemetryNames.RunsEnded"/>.</summary>
+    private static readonly JobState[] EndStates = [JobState.Succeeded, JobState.Failed, JobState.Cancelled, JobState.Interrupted];
 
     private readonly Meter _training;
     private readonly Meter _evaluation;
     private readonly Meter _service;
-    private readonly Gauge<double> _loss;
     private readonly Counter<long> _tokens;
+    private readonly Counter<long> _steps;
+    private readonly Counter<long> _skipped;
+    private readonly Counter<long> _checkpoints;
     private readonly Histogram<double> _stepDuration;
-    private readonly Gauge<double> _gradNorm;
-    private readonly Gauge<double> _learningRate;
-    private readonly Gauge<double> _mfu;
+    private readonly Histogram<double> _phaseDuration;
+    private readonly Histogram<double> _checkpointDuration;
     private readonly Gauge<double> _evalScore;
-    private readonly UpDownCounter<long> _runsActive;
-    private readonly Dictionary<string, long> _tokensSeen = new(StringComparer.Ordinal);
-    private readonly Lock _tokensGate = new();
+    private readonly Counter<long> _runsEnded;
 
-    private readonly bool _recordTraining;
+    // Runs executing now. Their levels are observed from here at each scrape, so a run's gauges
+    // exist while it runs and end with it (its history is in Prometheus and its metrics.jsonl).
+    private readonly ConcurrentDictionary<string, LiveRun> _live = new(StringComparer.Ordinal);
 
-    public GeneralistTelemetry(IMeterFactory meters, TrainingTelemetryOptions? options = null)
+    public GeneralistTelemetry(IMeterFactory meters, JobScheduler scheduler)
     {
-        _recordTraining = options?.RecordFromEvents ?? true;
         _training = meters.Create(TelemetryNames.TrainingMeter);
         _evaluation = meters.Create(TelemetryNames.EvaluationMeter);
         _service = meters.Create(TelemetryNames.ServiceMeter);
-        _loss = _training.CreateGauge<double>(TelemetryNames.TrainLoss, unit: null, description: "Training loss of the latest step, per task (task=all: the mixture).");
-        _tokens = _training.CreateCounter<long>(TelemetryNames.TrainTokens, unit: "{token}", description: "Tokens trained on.");
-        _stepDuration = _training.CreateHistogram(TelemetryNames.TrainStepDuration, unit: "s", description: "Wall time of one optimizer step (data, forward, backward, optimizer).",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = StepBuckets });
-        _gradNorm = _training.CreateGauge<double>(TelemetryNames.TrainGradNorm, unit: null, description: "Global gradient norm before clipping.");
-        _learningRate = _training.CreateGauge<double>(TelemetryNames.TrainLearningRate, unit: null, description: "Learning rate of the latest step.");
-        _mfu = _training.CreateGauge<double>(TelemetryNames.TrainMfu, unit: "1", description: "Model FLOP/s over the machine's matmul peak.");
-        _evalScore = _evaluation.CreateGauge<double>(TelemetryNames.EvalScore, unit: null, description: "Expert-normalized score per task and suite (100 = expert, 0 = random).");
-        _runsActive = _service.CreateUpDownCounter<long>(TelemetryNames.RunsActive, unit: "{run}", description: "Runs executing now.");
+
+        // Levels: gauges observed from the newest step (nothing to do per step but keep a reference).
+        _training.CreateObservableGauge(TelemetryNames.TrainLoss, () => Levels(r => r.TaskLevels(r.Step?.Loss, r.Step?.TaskLoss)),
+            unit: "{nat}", description: "Training loss of the newest step per task (task=all: the mixture); non-finite losses are left out.");
+        _training.CreateObservableGauge(TelemetryNames.TrainHeldOutLoss, () => Levels(r => r.TaskLevels(null, r.HeldOut)),
+            unit: "{nat}", description: "Held-out loss of the newest evaluation interval per task.");
+        _training.CreateObservableGauge(TelemetryNames.TrainLearningRate, () => Levels(r => r.Level(r.Step?.LearningRate)),
+            description: "Learning rate of the newest step.");
+        _training.CreateObservableGauge(TelemetryNames.TrainGradNorm, () => Levels(r => r.Level(r.Step?.GradNorm)),
+            description: "Global gradient norm of the newest step, before clipping.");
+        _training.CreateObservableGauge(TelemetryNames.TrainMfu, () => Levels(r => r.Level(r.Step?.Mfu)),
+            unit: "1", description: "Model FLOP/s of the newest step over the machine's matmul peak.");
+        _training.CreateObservableGauge(TelemetryNames.TrainThroughput, () => Levels(r => r.Level(r.Step?.TokensPerSecond)),
+            unit: "{token}/s", description: "Tokens per second of the newest step (all ranks together).");
+
+        _tokens = _training.CreateCounter<long>(TelemetryNames.TrainTokens, unit: "{token}", description: "Tokens trained on (all ranks together).");
+        _steps = _training.CreateCounter<long>(TelemetryNames.TrainSteps, unit: "{step}", description: "Steps completed, skipped ones included.");
+        _skipped = _training.CreateCounter<long>(TelemetryNames.TrainSkippedSteps, unit: "{step}", description: "Steps whose update was skipped for a non-finite loss or gradient norm.");
+        _checkpoints = _training.CreateCounter<long>(TelemetryNames.TrainCheckpoints, unit: "{checkpoint}", description: "Checkpoints written completely.");
+
+        _stepDuration = _training.CreateHistogram(TelemetryNames.TrainStepDuration, unit: "s",
+            description: "Wall time of one step (data, forward, backward, optimizer, all-reduce).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = TelemetryBuckets.Step });
+        _phaseDuration = _training.CreateHistogram(TelemetryNames.TrainPhaseDuration, unit: "s",
+            description: "Wall time of one phase of a step (phase: data, forward, backward, optimizer; allreduce on several ranks).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = TelemetryBuckets.Phase });
+        _checkpointDuration = _training.CreateHistogram(TelemetryNames.TrainCheckpointDuration, unit: "s",
+            description: "Time to write one checkpoint (runs trained in the service's process).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = TelemetryBuckets.Checkpoint });
+
+        _evalScore = _evaluation.CreateGauge<double>(TelemetryNames.EvalScore,
+            description: "Expert-normalized score of the newest evaluation per task and suite (100 = expert, 0 = random).");
+
+        _service.CreateObservableUpDownCounter(TelemetryNames.RunsActive, () => _live.Values.Select(r => new Measurement<int>(1, r.RunTag)),
+            unit: "{run}", description: "Training runs executing now (1 per run; sum for the count).");
+        _service.CreateObservableUpDownCounter(TelemetryNames.QueueLength, () => scheduler.QueuedCount,
+            unit: "{job}", description: "Jobs (runs, evaluations, studies) waiting for a worker.");
+        _runsEnded = _service.CreateCounter<long>(TelemetryNames.RunsEnded, unit: "{run}", description: "Training runs that ended, per final state.");
+        // Every state starts at 0, so the first failure is an increase Prometheus can see.
+        foreach (var state in EndStates) _runsEnded.Add(0, StateTag(state));
     }
 
+    /// <summary>A run starts executing; a resumed run counts tokens from what its checkpoint had seen.</summary>
+    public void RunStarted(string run, long tokensSeen)
+    {
+        var live = new LiveRun(run, tokensSeen);
+        _live[run] = live;
+        // Counters start at 0 with the run: rate() and increase() then see its first steps.
+        _tokens.Add(0, live.RunTag);
+        _steps.Add(0, live.RunTag);
+        _skipped.Add(0, live.RunTag);
+        _checkpoints.Add(0, live.RunTag);
+    }
+
+    /// <summary>The run stopped executing (whatever the outcome): its levels are no longer exported.</summary>
+    public void RunStopped(string run) => _live.TryRemove(run, out _);
+
+    /// <summary>A run reached a final state.</summary>
+    public void RunEnded(JobState state) => _runsEnded.Add(1, StateTag(state));
+
+    /// <summary>Called on the trainer's thread after every step: a reference swap, three counters, a few histogram records.</summary>
     public void RecordStep(string run, StepCompleted step)
     {
-        if (!_recordTraining) return;
-        var runTag = new KeyValuePair<string, object?>("run", run);
-        _loss.Record(step.Loss, runTag, new("task", "all"));
-        foreach (var (task, loss) in step.TaskLoss) _loss.Record(loss, runTag, new("task", task));
-        _stepDuration.Record(step.DataSeconds + step.ForwardSeconds + step.BackwardSeconds + step.OptimizerSeconds, runTag);
-        _gradNorm.Record(step.GradNorm, runTag);
-        _learningRate.Record(step.LearningRate, runTag);
-        _mfu.Record(step.Mfu, runTag);
+        if (!_live.TryGetValue(run, out var live)) return;
+        live.Step = step;
+        var runTag = live.RunTag;
+        _steps.Add(1, runTag);
+        if (step.Skipped) _skipped.Add(1, runTag);
         // The trainer reports a running total (TokensSeen); a counter needs the increment.
-        long delta;
-        lock (_tokensGate)
-        {
-            _tokensSeen.TryGetValue(run, out var before);
-            delta = step.TokensSeen - before;
-            _tokensSeen[run] = step.TokensSeen;
-        }
+        var delta = step.TokensSeen - live.TokensSeen;
+        live.TokensSeen = step.TokensSeen;
         if (delta > 0) _tokens.Add(delta, runTag);
+
+        _stepDuration.Record(step.DataSeconds + step.ForwardSeconds + step.BackwardSeconds + step.OptimizerSeconds + step.SyncSeconds, runTag);
+        _phaseDuration.Record(step.DataSeconds, runTag, live.PhaseTags[0]);
+        _phaseDuration.Record(step.ForwardSeconds, runTag, live.PhaseTags[1]);
+        _phaseDuration.Record(step.BackwardSeconds, runTag, live.PhaseTags[2]);
+        _phaseDuration.Record(step.OptimizerSeconds, runTag, live.PhaseTags[3]);
+        // Only a step that synchronised across ranks has an all-reduce; one process would add zeros.
+        if (step.SyncSeconds > 0) _phaseDuration.Record(step.SyncSeconds, runTag, live.PhaseTags[4]);
     }
 
-    /// <summary>A resumed run starts counting from the tokens its checkpoint had already seen.</summary>
-    public void StartCounting(string run, long tokensSeen)
+    public void RecordHeldOut(string run, HeldOutEvaluated heldOut)
     {
-        lock (_tokensGate) _tokensSeen[run] = tokensSeen;
+        if (_live.TryGetValue(run, out var live)) live.HeldOut = heldOut.TaskLoss;
     }
 
-    public void RunStarted() => _runsActive.Add(1);
-    public void RunEnded() => _runsActive.Add(-1);
+    public void RecordCheckpoint(string run, CheckpointWritten checkpoint)
+    {
+        var runTag = new KeyValuePair<string, object?>("run", run);
+        _checkpoints.Add(1, runTag);
+        if (checkpoint.WriteSeconds is { } seconds) _checkpointDuration.Record(seconds, runTag);
+    }
 
     public void RecordEvaluation(EvaluationResult result)
     {
         foreach (var task in result.Tasks)
-            if (task.NormalizedScore is { } score)
+            if (task.NormalizedScore is { } score && double.IsFinite(score))
                 _evalScore.Record(score, new("task", task.Task), new("suite", result.Suite));
     }
+
+    private IEnumerable<Measurement<double>> Levels(Func<LiveRun, IEnumerable<Measurement<double>>> of) => _live.Values.SelectMany(of);
+
+    private static KeyValuePair<string, object?> StateTag(JobState state) => new("state", JobStates.ToText(state));
 
     public void Dispose()
     {
         _training.Dispose();
         _evaluation.Dispose();
         _service.Dispose();
+    }
+
+    /// <summary>What the gauges of one executing run read. Step and HeldOut are swapped whole by the trainer's thread.</summary>
+    private sealed class LiveRun(string run, long tokensSeen)
+    {
+        private static readonly string[] PhaseNames =
+            [TelemetryNames.Phases.Data, TelemetryNames.Phases.Forward, TelemetryNames.Phases.Backward, TelemetryNames.Phases.Optimizer, TelemetryNames.Phases.AllReduce];
+
+        private volatile StepCompleted? _step;
+        private volatile IReadOnlyDictionary<string, double>? _heldOut;
+
+        public KeyValuePair<string, object?> RunTag { get; } = new("run", run);
+        public KeyValuePair<string, object?>[] PhaseTags { get; } = PhaseNames.Select(p => new KeyValuePair<string, object?>("phase", p)).ToArray();
+        public long TokensSeen { get; set; } = tokensSeen; // the trainer's thread only
+
+        public StepCompleted? Step { get => _step; set => _step = value; }
+        public IReadOnlyDictionary<string, double>? HeldOut { get => _heldOut; set => _heldOut = value; }
+
+        public IEnumerable<Measurement<double>> Level(double? value)
+        {
+            if (value is { } v && double.IsFinite(v)) yield return new Measurement<double>(v, RunTag);
+        }
+
+        /// <summary>One value per task, plus the mixture as task=all when given.</summary>
+        public IEnumerable<Measurement<double>> TaskLevels(double? all, IReadOnlyDictionary<string, double>? perTask)
+        {
+            if (all is { } a && double.IsFinite(a)) yield return new Measurement<double>(a, RunTag, new("task", "all"));
+            foreach (var (task, value) in perTask ?? new Dictionary<string, double>())
+                if (double.IsFinite(value)) yield return new Measurement<double>(value, RunTag, new("task", task));
+        }
     }
 }

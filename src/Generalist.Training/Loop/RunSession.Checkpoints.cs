@@ -109,9 +109,11 @@ internal sealed partial class RunSession
         // A robust rule's history (centered clipping's center) travels with the optimizer state:
         // without it a resumed run would clip around another center and drift from the original.
         if (_parallel?.AggregatorState is { } aggregator) optimizerTensors.Add(aggregator);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var path = _store.Save(state, modelTensors, optimizerTensors);
+        var seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
         _lastCheckpointStep = _step;
-        _progress?.Report(new CheckpointWritten(_step, path));
+        _progress?.Report(new CheckpointWritten(_step, path, seconds));
         return path;
     }
 

@@ -215,9 +215,9 @@ internal sealed partial class RunSession : IDisposable
             _metrics?.Append(new MetricsLine(_step, result.Loss, result.TaskLoss, lr, result.GradNorm, jobTokens, _tokensSeen,
                 tokensPerSecond, mfu, result.DataSeconds, result.ForwardSeconds, result.BackwardSeconds, result.OptimizerSeconds,
                 result.Skipped, heldOut, result.SyncSeconds, _distributed.WorldSize, _distributed.Rank));
-            TrainingMeter.Record(_config.Name, result, lr, mfu, _distributed.Rank);
+            // The service turns these events into its metrics (src/Generalist.Service/README.md, "Telemetry").
             if (_distributed.IsRoot) _progress?.Report(new StepCompleted(_step, _config.Steps, result.Loss, result.TaskLoss, lr, result.GradNorm, _tokensSeen,
-                tokensPerSecond, mfu, result.DataSeconds, result.ForwardSeconds, result.BackwardSeconds, result.OptimizerSeconds, result.Skipped));
+                tokensPerSecond, mfu, result.DataSeconds, result.ForwardSeconds, result.BackwardSeconds, result.OptimizerSeconds, result.Skipped, result.SyncSeconds));
             if (heldOut is not null && _distributed.IsRoot) _progress?.Report(new HeldOutEvaluated(_step, heldOut));
 
             if ((_config.Checkpoint.Every > 0 && _step % _config.Checkpoint.Every == 0) || _step == _config.Steps)
