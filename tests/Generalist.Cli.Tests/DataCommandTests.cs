@@ -11,7 +11,7 @@ public class DataCommandTests
         try
         {
             var env = new Dictionary<string, string?> { ["GENERALIST_DATA"] = cache.FullName };
-            var (code, stdout, stderr) = CliProcess.Run(env, "data", "prepare", "--tasks", "icl-regression,gridnav", "--episodes", "3", "--json");
+            var (code, stdout, stderr) = CliProcess.Run(env, "data", "prepare", "--tasks", "icl-regression,gridnav", "--episodes", "3", "--min-timesteps", "0", "--json");
             Assert.True(code == 0, stderr);
             using var doc = JsonDocument.Parse(stdout);
             Assert.Equal(cache.FullName, doc.RootElement.GetProperty("cache_directory").GetString());
@@ -21,6 +21,11 @@ public class DataCommandTests
             Assert.Equal("Control", tasks[1].GetProperty("family").GetString());
             Assert.Equal(2, Directory.GetFiles(Path.Combine(cache.FullName, "shards", "gridnav"), "*.shard").Length);
             Assert.Contains("[gridnav]", stderr); // plain progress lines go to stderr, stdout stays JSON
+            // With a timestep floor, gridnav's ~5-step episodes continue past --episodes until they hold it.
+            var (floorCode, floorOut, floorErr) = CliProcess.Run(env, "data", "prepare", "--tasks", "gridnav", "--episodes", "3", "--min-timesteps", "40", "--json");
+            Assert.True(floorCode == 0, floorErr);
+            using var floorDoc = JsonDocument.Parse(floorOut);
+            Assert.True(floorDoc.RootElement.GetProperty("tasks")[0].GetProperty("train_episodes").GetInt32() > 3);
         }
         finally
         {
