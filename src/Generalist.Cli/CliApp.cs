@@ -79,7 +79,7 @@ public static class CliApp
             // Let exceptions reach the handler below: the default one prints a stack trace and exits 1.
             return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (Unwrap(e) is CliInputException or ConfigException or TorchLoadException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
+        catch (Exception e) when (IsInputError(Unwrap(e)))
         {
             var inner = Unwrap(e);
             Console.Error.WriteLine($"error: {inner.Message}");
@@ -99,6 +99,14 @@ public static class CliApp
             return ExitCodes.Failed;
         }
     }
+
+    /// <summary>
+    /// Errors the user can fix by changing the input or the place they point at: one line, exit 2.
+    /// A directory another live process owns is one (choose another, or wait for it).
+    /// </summary>
+    internal static bool IsInputError(Exception e) =>
+        e is CliInputException or ConfigException or TorchLoadException or ArgumentException or FileNotFoundException
+            or DirectoryNotFoundException or InvalidDataException or Generalist.Training.Ownership.DirectoryInUseException;
 
     private static Exception Unwrap(Exception e) =>
         e is AggregateException { InnerExceptions.Count: 1 } a ? Unwrap(a.InnerExceptions[0])

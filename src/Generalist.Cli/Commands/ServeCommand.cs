@@ -66,6 +66,12 @@ public static class ServeCommand
             Console.Error.WriteLine($"error: {string.Join("; ", e.Failures)}");
             return ExitCodes.InvalidInput;
         }
+        catch (Generalist.Training.Ownership.DirectoryInUseException e)
+        {
+            // Another service owns this data root: nothing here was touched.
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.InvalidInput;
+        }
         catch (TorchLoadException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");

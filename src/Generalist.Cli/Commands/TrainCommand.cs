@@ -93,7 +93,13 @@ public static class TrainCommand
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 
         // Faults: none unless the crash-test hook's environment variables are set (CheckpointPauseHook).
-        var trainer = new Trainer(new TrainerOptions { Log = m => Console.Error.WriteLine(m), Faults = CheckpointPauseHook.FromEnvironment() });
+        // A service that launched this process gives it a lease; without one (run by hand) there is none.
+        var trainer = new Trainer(new TrainerOptions
+        {
+            Log = m => Console.Error.WriteLine(m),
+            Faults = CheckpointPauseHook.FromEnvironment(),
+            Lease = Generalist.Training.Ownership.ServiceLease.FromEnvironment(),
+        });
         var interactive = !json && !Console.IsErrorRedirected && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         if (!interactive)
         {

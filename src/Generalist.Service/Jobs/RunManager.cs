@@ -7,6 +7,7 @@ using Generalist.Service.Registry;
 using Generalist.Service.Scheduling;
 using Generalist.Service.Telemetry;
 using Generalist.Training;
+using Generalist.Training.Ownership;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -101,6 +102,7 @@ public sealed class RunManager(
         var config = RunConfig.Parse(run.ConfigJson, $"registry config of run '{name}'");
         if (IsLaunched(config)) RequireLauncher(config);
         else RequireTrainer();
+        RequireNoLiveTrainer(name);
         using var slot = scheduler.TryReserve() ?? throw QueueFull();
         var queued = registry.SetRunState(name, JobState.Queued, "resume requested");
         slot.Commit(Key(name), ct => ExecuteAsync(name, resume: true, ct));
@@ -202,6 +204,17 @@ public sealed class RunManager(
         {
             throw GrpcErrors.InvalidArgument(e.Field, e.Message);
         }
+    }
+
+    /// <summary>
+    /// A trainer of an earlier service (a launched job that outlived it) may still hold the run
+    /// directory: a second one there would interleave its steps and checkpoints with the first's.
+    /// </summary>
+    private void RequireNoLiveTrainer(string name)
+    {
+        if (RunDirectoryLock.IsHeld(layout.RunDirectory(name), out var holder))
+            throw GrpcErrors.FailedPrecondition($"runs/{name}", "RUN_DIRECTORY_IN_USE",
+                $"run '{name}': its run directory is still held by {holder?.Describe() ?? "another process"}; resume it once that process has exited");
     }
 
     private void RequireTrainer()

@@ -120,6 +120,12 @@ public sealed class CheckpointStore(CheckpointOptions options, Action<string>? l
         var all = List();
         foreach (var c in all.Take(Math.Max(0, all.Count - options.KeepLast)))
         {
+            // Another run trained into this step directory (from before it was refused): its data is not ours to delete.
+            if (Ownership.RunDirectoryLock.IsRunDirectory(c.Path))
+            {
+                log?.Invoke($"kept {c.Path} past checkpoint.keep_last: another run's directory is inside it");
+                continue;
+            }
             // Rename first so a crash mid-delete never leaves a half-deleted step-N that lists.
             var doomed = System.IO.Path.Combine(options.Directory, $"{TempPrefix}delete-{System.IO.Path.GetFileName(c.Path)}-{Environment.ProcessId}");
             System.IO.Directory.Move(c.Path, doomed);
