@@ -4,6 +4,7 @@ using Generalist.Torch;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Generalist.Cli.Commands;
@@ -27,8 +28,9 @@ public static class ServeCommand
         };
         var trainProgram = new Option<string?>("--train-program") { Description = "The generalist program each rank runs (default: this one)." };
         var allowRunLauncher = new Option<bool>("--allow-run-launcher") { Description = "Accept a run config's own distributed.launcher (it runs a program of the client's choice)." };
+        var verbose = new Option<bool>("--verbose") { Description = "Log the host's own start-up failures in full (stack traces); without it a failed start is one line." };
         var command = new Command("serve", "Run the Generalist service: gRPC API, run registry, scheduler and telemetry.")
-            { dataRoot, port, metricsPort, bind, apiKey, concurrent, queue, maxMessage, launcher, trainProgram, allowRunLauncher };
+            { dataRoot, port, metricsPort, bind, apiKey, concurrent, queue, maxMessage, launcher, trainProgram, allowRunLauncher, verbose };
         command.SetAction(async (parse, ct) =>
         {
             var root = parse.GetValue(dataRoot) ?? Environment.GetEnvironmentVariable("GENERALIST_DATA_ROOT") ?? "checkpoints";
@@ -46,19 +48,25 @@ public static class ServeCommand
             };
             if (parse.GetValue(launcher) is { } template) settings["Service:Launcher"] = template;
             if (parse.GetValue(trainProgram) is { } program) settings["Service:TrainProgram"] = program;
-            return await RunAsync(settings, ct);
+            return await RunAsync(settings, parse.GetValue(verbose), ct);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(Dictionary<string, string?> settings, CancellationToken ct)
+    private static async Task<int> RunAsync(Dictionary<string, string?> settings, bool verbose, CancellationToken ct)
     {
         WebApplication app;
         try
         {
             // The trainer and evaluator need libtorch; a machine without it should hear so now.
             TorchRuntime.EnsureLoaded();
-            app = GeneralistServiceHost.Build(new ServiceHostSettings { Configuration = settings });
+            app = GeneralistServiceHost.Build(new ServiceHostSettings
+            {
+                Configuration = settings,
+                // The host logs a failed start with its stack trace before throwing; the catch
+                // blocks below say it in one line instead (Critical still gets through).
+                ConfigureLogging = verbose ? null : logging => logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical),
+            });
             await app.StartAsync(ct);
         }
         catch (OptionsValidationException e)
@@ -79,8 +87,8 @@ public static class ServeCommand
         }
         catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
         {
-            Console.Error.WriteLine($"error: cannot listen: {e.Message} (choose another --port/--metrics-port)");
-            return ExitCodes.Failed;
+            Console.Error.WriteLine($"error: --port/--metrics-port: cannot listen: {e.Message} (choose another port, or 0 for any free one)");
+            return ExitCodes.InvalidInput;
         }
         var endpoints = app.Services.GetRequiredService<ServiceEndpoints>();
         // One machine-readable line first: scripts and tests read the real ports from it.
