@@ -37,7 +37,7 @@ public static class CommandErrors
 
     private static int Report(Exception e)
     {
-        Console.Error.WriteLine($"error: {e.Message}");
+        Console.Error.WriteLine($"error: {CliApp.OneLine(e.Message)}");
         return ExitCodes.InvalidInput;
     }
 }
