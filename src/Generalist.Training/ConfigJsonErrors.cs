@@ -56,7 +56,11 @@ public static partial class ConfigJsonErrors
         if (type == typeof(double) || type == typeof(float) || type == typeof(decimal)) return "a number";
         if (type == typeof(bool)) return "true or false";
         if (type == typeof(string)) return "a string";
-        if (type != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(type)) return "a list";
+        // JSON objects held as dictionaries or JsonObject are enumerable too, but objects to the writer.
+        if (type == typeof(System.Text.Json.Nodes.JsonObject) || typeof(System.Collections.IDictionary).IsAssignableFrom(type)
+            || type.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>)))
+            return "an object";
+        if (typeof(System.Collections.IEnumerable).IsAssignableFrom(type)) return "a list";
         return "an object";
     }
 
