@@ -67,10 +67,11 @@ public class Scenario13OrphanTrainers(ITestOutputHelper output)
         });
         var log = new List<string>();
         var clock = Stopwatch.StartNew();
-        var result = await WithLease(new ServiceLease(leaseFile, TimeSpan.FromMilliseconds(400)), log).RunAsync(TrainerHarness.Config(40), dir.File("run"), false, null, CancellationToken.None);
+        // Longer than the lease (so renewals are what keeps it going), with margin for a loaded machine.
+        var result = await WithLease(new ServiceLease(leaseFile, TimeSpan.FromMilliseconds(500)), log).RunAsync(TrainerHarness.Config(100), dir.File("run"), false, null, CancellationToken.None);
         await stop.CancelAsync();
         await renewer;
-        output.WriteLine($"40 steps in {clock.Elapsed.TotalSeconds:F2} s");
+        output.WriteLine($"100 steps in {clock.Elapsed.TotalSeconds:F2} s");
         Assert.Equal(TrainingOutcome.Completed, result.Outcome);
         Assert.DoesNotContain(log, l => l.Contains("lease"));
     }
