@@ -104,7 +104,7 @@ public class Scenario11RunDirectoryLock(ITestOutputHelper output)
     }
 
     [Fact]
-    public void A_run_directory_inside_a_finished_run_is_refused_too_and_pruning_never_deletes_another_runs_directory()
+    public void A_run_directory_inside_a_finished_run_or_around_a_live_one_is_refused_too_and_pruning_never_deletes_another_runs_directory()
     {
         using var dir = new TempDir("glock");
         var config = TrainerHarness.Config(10, c => c with { Checkpoint = new CheckpointConfig { Every = 5, KeepLast = 1 } });
@@ -113,6 +113,16 @@ public class Scenario11RunDirectoryLock(ITestOutputHelper output)
         var e = Assert.Throws<DirectoryInUseException>(() => TrainerHarness.Run(config, Path.Combine(step5, "inner")));
         Assert.Contains("not training now", e.Message);
         Assert.False(Directory.Exists(Path.Combine(step5, "inner")));
+
+        // The other way round: a run whose checkpoints/ directory is another (live) run's.
+        using (var other = new TempDir("glock-outer"))
+        {
+            var inner = Path.Combine(other.Path, "checkpoints");
+            using var held = RunDirectoryLock.Acquire(inner);
+            var outer = Assert.Throws<DirectoryInUseException>(() => TrainerHarness.Run(config, other.Path));
+            Assert.Contains("is the run directory of another run (in use by generalist train (pid", outer.Message);
+            Assert.Equal([RunDirectoryLock.FileName], Directory.GetFileSystemEntries(inner).Select(Path.GetFileName));
+        }
 
         // A run directory that got there anyway (an older version did not refuse it) is kept past keep_last.
         var foreign = Directory.CreateDirectory(Path.Combine(step5, "foreign")).FullName;

@@ -10,7 +10,7 @@ public static class RunDirectoryLock
     public const string FileName = ".run.lock";
     private const string What = "run directory";
 
-    /// <summary>Refuses a directory inside another run's; read-only, so every rank may call it.</summary>
+    /// <summary>Refuses a directory inside another run's, or one whose checkpoints/ is another run's; read-only, so every rank may call it.</summary>
     public static void RefuseNested(string runDirectory)
     {
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(runDirectory));
@@ -21,6 +21,16 @@ public static class RunDirectoryLock
             var whose = live ? $"in use by {holder?.Describe() ?? "another process"}" : "not training now";
             throw new DirectoryInUseException(dir, holder,
                 $"{full} is inside the run directory {dir} ({whose}), whose checkpoints that run prunes; choose a directory outside it");
+        }
+        // The other way round: a run whose directory is this one's checkpoints/ would have its
+        // step-N directories listed, replaced and pruned as this run's own.
+        var checkpoints = Path.Combine(full, "checkpoints");
+        if (IsRunDirectory(checkpoints))
+        {
+            var live = DirectoryLock.IsHeld(checkpoints, FileName, out var holder);
+            throw new DirectoryInUseException(checkpoints, holder,
+                $"{checkpoints} is the run directory of another run ({(live ? $"in use by {holder?.Describe() ?? "another process"}" : "not training now")}); " +
+                $"{full} would write its checkpoints into it: choose another directory");
         }
     }
 
