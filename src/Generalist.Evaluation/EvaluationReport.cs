@@ -5,7 +5,7 @@ using Generalist.Training;
 
 namespace Generalist.Evaluation;
 
-/// <summary>evaluation.json and evaluation.md (with the in-context plots) beside the checkpoint's weights.</summary>
+/// <summary>evaluation-SUITE.json and evaluation-SUITE.md (with the in-context plots) beside the checkpoint's weights.</summary>
 public static class EvaluationReport
 {
     public static void Write(EvaluationResult result, EvaluationRequest request, RunConfig config,
@@ -15,7 +15,7 @@ public static class EvaluationReport
         IReadOnlyDictionary<string, IReadOnlyList<FilmstripFrame>>? filmstrips = null)
     {
         var dir = request.CheckpointPath;
-        var plots = Path.Combine(dir, "evaluation-plots");
+        var plots = EvaluationFiles.Plots(dir, result.Suite);
         var md = new MarkdownDocument().Heading(1, $"Evaluation: {Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/'))}");
         var summary = result.Control ?? throw new ArgumentException("the result has no control summary");
         var episodes = summary.EpisodesPerTask;

@@ -14,7 +14,7 @@ namespace Generalist.Evaluation;
 /// Evaluates a checkpoint on a suite: per task the held-out loss, plus the family's own metrics
 /// (rollout returns and expert-normalized score, bits per byte, caption exact match and token
 /// accuracy, in-context MSE vs k and MovieLens RMSE beside their baselines). Writes
-/// evaluation.json and evaluation.md (with plots) into the checkpoint directory.
+/// evaluation-SUITE.json and evaluation-SUITE.md (with plots) into the checkpoint directory (<see cref="EvaluationFiles"/>).
 /// </summary>
 public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
 {
@@ -39,6 +39,11 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
         foreach (var t in requested.Where(t => !TaskCatalog.Names.Contains(t)))
             throw new ArgumentException($"tasks: unknown task '{t}'; valid tasks: {string.Join(", ", TaskCatalog.Names)}");
         var tasks = requested.Where(t => suite.Families.Contains(TaskCatalog.Describe(t).Family)).ToList();
+        // Nothing to evaluate is a mistake to name, not an empty report over the last suite's.
+        if (tasks.Count == 0)
+            throw new ArgumentException($"suite: '{suite.Name}' covers {string.Join(", ", suite.Families.Select(FamilyName))} tasks, and none of " +
+                $"{(request.Tasks is { Count: > 0 } ? "the --tasks given" : "the checkpoint's tasks")} ({string.Join(", ", requested)}) is one; " +
+                "choose a suite that covers them, or name tasks of this suite with --tasks");
         var episodes = Math.Min(request.Episodes, suite.Budget.MaxEpisodes);
         // A cut request is said wherever results are read (progress, evaluation.md, JSON), never silently applied.
         var capNote = episodes < request.Episodes && tasks.Any(t => TaskCatalog.Describe(t).Family == TaskFamily.Control) ? $"suite '{suite.Name}' caps control episodes at {suite.Budget.MaxEpisodes}; {request.Episodes} requested" : null;
@@ -96,7 +101,7 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
             aggregate.Mean, meanInterval, episodeScores.Count == 0 ? null : EpisodeScores.InterquartileMean(episodeScores.SelectMany(e => e).ToList()), iqmInterval,
             aggregate.AtOrAbove50, aggregate.AtOrAbove80, _options.Bootstrap.Samples, _options.Bootstrap.Seed);
         var result = new EvaluationResult(request.CheckpointPath, suite.Name, scores, aggregate.Mean, aggregate.AtOrAbove50, aggregate.AtOrAbove80,
-            Path.Combine(request.CheckpointPath, "evaluation.json"), Path.Combine(request.CheckpointPath, "evaluation.md"), control);
+            EvaluationFiles.Json(request.CheckpointPath, suite.Name), EvaluationFiles.Markdown(request.CheckpointPath, suite.Name), control);
         EvaluationReport.Write(result, request, config, curves, ratingBaselines, examples, filmstrips);
         return result;
     }

@@ -116,7 +116,10 @@ public sealed record StudyConfig
         }
         catch (JsonException e)
         {
-            throw new ConfigException(e.Path?.TrimStart('$', '.') ?? "", $"{source}: invalid JSON{(e.Path is { Length: > 1 } p ? " at " + p : "")}: {e.Message.Split(" Path:")[0]}");
+            // In the config's words, with the base run's ranges from the run config's own field table.
+            throw ConfigJsonErrors.Describe(e, source, typeof(StudyConfig), field => field.StartsWith("base.", StringComparison.Ordinal)
+                ? RunConfigFields.All.FirstOrDefault(f => f.Path == field["base.".Length..])?.Rule.Requirement
+                : StudyConfigFields.All.FirstOrDefault(f => f.Path == field)?.Rule.Requirement);
         }
         if (config is null) throw new ConfigException("", $"{source}: empty config");
         if (config.Base is null) throw new ConfigException("base", $"{source}: base: required (a run config: preset, tasks, steps, ...)");

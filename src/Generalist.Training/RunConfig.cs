@@ -204,6 +204,18 @@ public sealed record RunConfig
     /// <summary>Parses and validates; throws <see cref="ConfigException"/> naming the field.</summary>
     public static RunConfig Parse(string json, string source = "config")
     {
+        var config = ParseUnvalidated(json, source);
+        var errors = config.Validate();
+        if (errors.Count > 0) throw new ConfigException(errors[0].Field, $"{source}: {errors[0].Field}: {errors[0].Message}");
+        return config;
+    }
+
+    /// <summary>
+    /// Parses only (the service lays a request's own fields over the JSON before validating);
+    /// JSON errors become a <see cref="ConfigException"/> in the config's words (<see cref="ConfigJsonErrors"/>).
+    /// </summary>
+    public static RunConfig ParseUnvalidated(string json, string source = "config")
+    {
         RunConfig? config;
         try
         {
@@ -211,26 +223,34 @@ public sealed record RunConfig
         }
         catch (JsonException e)
         {
-            var where = e.Path is { Length: > 0 } p ? $" at {p}" : "";
-            throw new ConfigException(e.Path?.TrimStart('$', '.') ?? "", $"{source}: invalid JSON{where}: {e.Message.Split(" Path:")[0]}");
+            throw ConfigJsonErrors.Describe(e, source, typeof(RunConfig), Requirement);
         }
-        catch (ArgumentException e)
+        catch (ArgumentException)
         {
             // A string holding a lone UTF-16 surrogate cannot be transcoded to UTF-8 JSON text.
-            throw new ConfigException("", $"{source}: invalid JSON: {e.Message}");
+            throw new ConfigException("", $"{source}: invalid JSON: a string holds a lone UTF-16 surrogate (\\uD800-\\uDFFF without its pair)");
         }
-        if (config is null) throw new ConfigException("", $"{source}: empty config");
-        var errors = config.Validate();
-        if (errors.Count > 0) throw new ConfigException(errors[0].Field, $"{source}: {errors[0].Field}: {errors[0].Message}");
-        return config;
+        return config ?? throw new ConfigException("", $"{source}: empty config (null)");
     }
+
+    private static string? Requirement(string field) => RunConfigFields.All.FirstOrDefault(f => f.Path == field)?.Rule.Requirement;
 
     public static RunConfig Load(string path)
     {
         if (!File.Exists(path)) throw new ConfigException("config", $"config file not found: {path}");
         var info = new FileInfo(path);
         if (info.Length > 1 << 20) throw new ConfigException("config", $"{path}: config files are at most 1 MiB (this one is {info.Length} bytes)");
-        return Parse(File.ReadAllText(path), path);
+        string text;
+        try
+        {
+            // Strict: invalid UTF-8 is an error naming the byte, not text with U+FFFD in a task name.
+            text = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(File.ReadAllBytes(path));
+        }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            throw new ConfigException("config", $"{path}: not valid UTF-8 (at byte {e.Index}); save the file as UTF-8");
+        }
+        return Parse(text.TrimStart('\uFEFF'), path);
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
@@ -262,6 +282,47 @@ public sealed record RunConfig
         if ((Model ?? new()) is { ValueHead: true, ValueEmbedding: not "fourier" })
             e.Add(new("model.value_head", "needs model.value_embedding \"fourier\""));
         return e;
+    }
+
+    /// <summary>
+    /// Everything a trainer would refuse, found before anything runs: <see cref="Validate"/>, then
+    /// the preset and the model options, every task name against the catalog (skipped when the
+    /// caller brings its own model shape and data, as tests do), and a lower bound of the memory a
+    /// step needs against what the machine has (device "cpu"). `generalist train`, `config check`
+    /// and the service's CreateRun and ResumeRun all call this one method, so they refuse alike.
+    /// </summary>
+    public IReadOnlyList<ConfigError> ValidateForTraining(bool catalogTasks = true, long? availableBytes = null)
+    {
+        var errors = Validate();
+        if (errors.Count > 0) return errors;
+        var found = new List<ConfigError>();
+        Generalist.Model.ModelConfig model;
+        try
+        {
+            model = ResolveModel();
+        }
+        catch (ConfigException e)
+        {
+            return [new(e.Field, e.Message[(e.Field.Length + 2)..])];
+        }
+        if (catalogTasks)
+            for (var i = 0; i < Tasks.Count; i++)
+                if (!Generalist.Data.TaskCatalog.Names.Contains(Tasks[i].Name))
+                    found.Add(new($"tasks[{i}].name", $"unknown task '{Tasks[i].Name}'; valid tasks: {string.Join(", ", Generalist.Data.TaskCatalog.Names)}"));
+        if (Device == "cpu")
+        {
+            var need = TrainingMemory.Estimate(model, BatchSize, Precision);
+            var have = availableBytes ?? TrainingMemory.AvailableCpuBytes();
+            if (need.TotalBytes > have)
+            {
+                var field = ContextLength > 0 ? "context_length" : "batch_size";
+                found.Add(new(field,
+                    $"preset {Preset} with context_length {model.ContextLength}, batch_size {BatchSize} and precision {Precision} needs at least " +
+                    $"{TrainingMemory.GiB(need.TotalBytes)} (parameters and optimizer {TrainingMemory.GiB(need.ParameterBytes)}, activations {TrainingMemory.GiB(need.ActivationBytes)}) " +
+                    $"but this machine has {TrainingMemory.GiB(have)}; lower context_length or batch_size, or use a smaller preset"));
+            }
+        }
+        return found;
     }
 
     /// <summary>How this run's task data are built from the cache at <paramref name="cacheDirectory"/>

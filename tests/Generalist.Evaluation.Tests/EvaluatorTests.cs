@@ -81,8 +81,8 @@ public class EvaluatorTests
             Assert.All(result.Tasks, t => Assert.True(double.IsFinite(t.Metrics["loss"])));
             var md = File.ReadAllText(result.MarkdownPath);
             Assert.Contains("Ganguli et al. 2022", md);
-            Assert.Contains("evaluation-plots/icl_mse_vs_k_icl-regression.png", md);
-            Assert.True(File.Exists(Path.Combine(dir, "evaluation-plots", "icl_mse_vs_k_icl-regression.png")));
+            Assert.Contains("evaluation-default-plots/icl_mse_vs_k_icl-regression.png", md);
+            Assert.True(File.Exists(Path.Combine(dir, "evaluation-default-plots", "icl_mse_vs_k_icl-regression.png")));
             Assert.Contains("\"normalized_score\"", File.ReadAllText(result.JsonPath));
             // Diagnostics and intervals of the control task; cartpole has continuous observations and was trained on.
             Assert.InRange(cart.Metrics["expert_agreement"], 0, 1);
@@ -155,6 +155,33 @@ public class EvaluatorTests
             Assert.Equal(["text"], language.Tasks.Select(t => t.Task));
             var named = await Create(run).EvaluateAsync(new EvaluationRequest(dir, "all", Tasks: ["icl-regression"]), null, CancellationToken.None);
             Assert.Equal(["icl-regression"], named.Tasks.Select(t => t.Task));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public async Task Each_suite_writes_its_own_report_and_a_suite_with_none_of_the_tasks_is_an_error_that_keeps_the_others()
+    {
+        var dir = Directory.CreateTempSubdirectory("eval-").FullName;
+        try
+        {
+            var run = Run("text", "movielens");
+            var language = await Create(run).EvaluateAsync(new EvaluationRequest(dir, "language"), null, CancellationToken.None);
+            Assert.Equal(Path.Combine(dir, "evaluation-language.json"), language.JsonPath);
+            Assert.Equal(Path.Combine(dir, "evaluation-language.md"), language.MarkdownPath);
+            var inContext = await Create(run).EvaluateAsync(new EvaluationRequest(dir, "all"), null, CancellationToken.None);
+            Assert.Equal(Path.Combine(dir, "evaluation-all.md"), inContext.MarkdownPath);
+            var before = File.ReadAllBytes(language.JsonPath);
+
+            // A checkpoint trained without control tasks, on the control suite: refused, naming its tasks.
+            var e = await Assert.ThrowsAsync<ArgumentException>(() => Create(run).EvaluateAsync(new EvaluationRequest(dir, "control"), null, CancellationToken.None));
+            Assert.StartsWith("suite: 'control' covers control tasks", e.Message);
+            Assert.Contains("(text, movielens)", e.Message);
+            Assert.False(File.Exists(Path.Combine(dir, "evaluation-control.json")));
+            Assert.Equal(before, File.ReadAllBytes(language.JsonPath));
         }
         finally
         {

@@ -92,7 +92,7 @@ public class Scenario07PathTraversal
         Assert.Equal(0, svc.Service<RunRegistry>().CountRuns());
         Assert.Equal(["outside", "root"], Directory.GetFileSystemEntries(parent).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Empty(Directory.GetFileSystemEntries(outside));
-        Assert.Equal(["evaluations", "registry.db", "registry.db-shm", "registry.db-wal", "runs", "studies"],
+        Assert.Equal([".service.lock", "evaluations", "registry.db", "registry.db-shm", "registry.db-wal", "runs", "studies"],
             Directory.GetFileSystemEntries(svc.DataRoot).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 }

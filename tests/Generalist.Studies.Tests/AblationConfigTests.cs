@@ -40,7 +40,7 @@ public class AblationConfigTests
     [InlineData("""{"seeds":null}""", "ablation.seeds", "ablation.seeds: must be given as a value, not null")]
     [InlineData("""{"variants":null}""", "ablation.variants", "ablation.variants: must be given as a value, not null")]
     [InlineData("null", "ablation", "ablation: must be given as a value, not null")]
-    [InlineData("""{"variants":[{"name":"a","overrides":5}]}""", "ablation.variants[0].overrides", "invalid JSON")]
+    [InlineData("""{"variants":[{"name":"a","overrides":5}]}""", "ablation.variants[0].overrides", "ablation.variants[0].overrides: must be an object")]
     public void Bad_variants_and_seeds_are_named_with_the_field(string ablation, string field, string expected)
     {
         var e = Assert.Throws<ConfigException>(() => StudyConfig.Parse(Study(ablation), "s.json"));

@@ -10,7 +10,8 @@ public class StudyConfigTests
     [InlineData("""{"base":{},"evaluation":{"suite":"nope"}}""", "evaluation.suite: must be one of control, vision-language, language, icl, default, all (got 'nope')")]
     [InlineData("""{"base":{},"scaling":{"presets":["a","b"]}}""", "scaling.presets: must list at least 4 model presets (got 2)")]
     [InlineData("""{"base":{},"transfer":{"families":{"control":["pong"]}}}""", "transfer.families.control: task 'pong' is not in base.tasks")]
-    [InlineData("""{"base":{},"bogus":1}""", "invalid JSON")]
+    [InlineData("""{"base":{},"bogus":1}""", "unknown field 'bogus'")]
+    [InlineData("""{"base":{"steps":"5"}}""", "base.steps: must be a whole number in [1, 10000000]")]
     [InlineData("""{"base":{},"bootstrap":{"samples":5}}""", "bootstrap.samples: must be in [10, 100000] (got 5)")]
     public void BadFieldsAreNamedWithTheirRange(string json, string expected)
     {

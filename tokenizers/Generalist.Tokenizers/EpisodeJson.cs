@@ -14,10 +14,20 @@ public static class EpisodeJson
 {
     public const string DefaultTask = "episode";
 
+    /// <summary>
+    /// The largest episode file read: 8 MiB of JSON, about a million numbers. Tokenizing one holds
+    /// every position of the report in memory (a 50 MB episode peaked at 4.3 GB); longer episodes
+    /// belong in shards (`generalist data`), which stream.
+    /// </summary>
+    public const long MaxFileBytes = 8L << 20;
+
     public static Episode Read(string path)
     {
         var full = Path.GetFullPath(path);
         if (!File.Exists(full)) throw new FileNotFoundException($"--input: file not found: {path}", full);
+        var length = new FileInfo(full).Length;
+        if (length > MaxFileBytes)
+            throw new ArgumentException($"--input: {path} is {length / (1024.0 * 1024.0):F1} MiB; an episode file is at most {MaxFileBytes >> 20} MiB (split it into several episodes)");
         JsonDocument doc;
         try
         {

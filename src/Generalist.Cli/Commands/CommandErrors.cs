@@ -33,12 +33,11 @@ public static class CommandErrors
         }
     }
 
-    private static bool IsInputError(Exception e) =>
-        e is CliInputException or ConfigException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException;
+    private static bool IsInputError(Exception e) => CliApp.IsInputError(e);
 
     private static int Report(Exception e)
     {
-        Console.Error.WriteLine($"error: {e.Message}");
+        Console.Error.WriteLine($"error: {CliApp.OneLine(e.Message)}");
         return ExitCodes.InvalidInput;
     }
 }

@@ -144,10 +144,8 @@ public static class ConfigCommand
     private static CheckResult CheckRun(string path)
     {
         var run = RunConfig.Load(path);
-        run.ResolveModel();
-        for (var i = 0; i < run.Tasks.Count; i++)
-            if (!TaskCatalog.Names.Contains(run.Tasks[i].Name))
-                throw new ConfigException($"tasks[{i}].name", $"{path}: tasks[{i}].name: unknown task '{run.Tasks[i].Name}'; valid tasks: {TaskList.Known}");
+        var errors = run.ValidateForTraining();
+        if (errors.Count > 0) throw new ConfigException(errors[0].Field, $"{path}: {errors[0].Field}: {errors[0].Message}");
         var mixture = string.Join(", ", TaskList.ToRequest(run.Tasks));
         return new CheckResult(Path.GetFullPath(path), "run", run.Name, $"preset {run.Preset}, tasks {mixture}, {run.Steps} steps; trains into checkpoints/{run.Name}");
     }

@@ -27,9 +27,10 @@ internal static class DemoReport
             new LineChartSpec($"Training loss per task ({run.Name})", "step", "loss (nats per loss token)", series));
 
         string Rel(string p) => Path.GetRelativePath(root, p).Replace('\\', '/');
-        var evaluationMd = Path.Combine(checkpointDirectory, "evaluation.md");
-        var evaluationJson = Path.Combine(checkpointDirectory, "evaluation.json");
-        var plots = Path.Combine(checkpointDirectory, "evaluation-plots");
+        // The demo evaluates the default suite (DemoCommand).
+        var evaluationMd = Generalist.Evaluation.EvaluationFiles.Markdown(checkpointDirectory, "default");
+        var evaluationJson = Generalist.Evaluation.EvaluationFiles.Json(checkpointDirectory, "default");
+        var plots = Generalist.Evaluation.EvaluationFiles.Plots(checkpointDirectory, "default");
         var md = new StringBuilder();
         md.AppendLine($"# Generalist demo: {run.Name}").AppendLine();
         md.AppendLine($"One small transformer (the `tiny` preset, about 1M parameters in its blocks) was trained for {run.Step} steps, through the service's gRPC API, " +
@@ -54,7 +55,7 @@ internal static class DemoReport
               .AppendLine($"![{task} filmstrip]({Rel(strip)})").AppendLine();
         }
         md.AppendLine("## Where to go next").AppendLine();
-        md.AppendLine($"- Every metric, intervals and diagnostics: [{Rel(evaluationMd)}]({Rel(evaluationMd)}) and `evaluation.json` beside it.");
+        md.AppendLine($"- Every metric, intervals and diagnostics: [{Rel(evaluationMd)}]({Rel(evaluationMd)}) and `evaluation-default.json` beside it.");
         md.AppendLine($"- The run: `{Rel(runDirectory)}` (metrics.jsonl per step, checkpoints).");
         md.AppendLine("- A longer recipe trains one generalist on all eight control tasks plus text, mnist and in-context regression: " +
                       "`generalist train --config recipes/control-cpu.json` (README: \"what 60 minutes on 2 CPU cores gives\").");

@@ -6,7 +6,7 @@ namespace Generalist.Cli.Commands;
 
 /// <summary>
 /// `generalist eval --checkpoint PATH --suite NAME [--episodes N] [--continuous-decoding mode|expected|smoothed] [--json]`: evaluates a checkpoint
-/// locally and writes evaluation.json and evaluation.md into the checkpoint directory.
+/// locally and writes evaluation-SUITE.json and evaluation-SUITE.md into the checkpoint directory.
 /// </summary>
 public static class EvalCommand
 {
@@ -24,7 +24,7 @@ public static class EvalCommand
         };
         var tasks = new Option<string?>("--tasks") { Description = $"Tasks to evaluate even if not trained on, comma-separated (default: the checkpoint's tasks in the suite). Tasks: {TaskList.Known}." };
         var json = CliApp.JsonOption();
-        var command = new Command("eval", "Evaluate a checkpoint on a suite; writes evaluation.json and evaluation.md beside its weights.")
+        var command = new Command("eval", "Evaluate a checkpoint on a suite; writes evaluation-SUITE.json and evaluation-SUITE.md beside its weights (one pair per suite).")
             { checkpoint, suite, episodes, seed, sample, decoding, tasks, json };
         command.SetAction((parse, ct) => CommandErrors.GuardAsync(async () =>
         {

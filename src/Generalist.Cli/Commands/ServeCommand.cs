@@ -4,6 +4,7 @@ using Generalist.Torch;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Generalist.Cli.Commands;
@@ -35,8 +36,9 @@ public static class ServeCommand
         logLevel.AcceptOnlyFromAmong(ServiceLogging.Levels);
         var logFormat = new Option<string>("--log-format") { Description = "Log lines as text or as one JSON object each.", DefaultValueFactory = _ => ServiceLogging.Text };
         logFormat.AcceptOnlyFromAmong(ServiceLogging.Formats);
+        var verbose = new Option<bool>("--verbose") { Description = "Log the host's own start-up failures in full (stack traces); without it a failed start is one line." };
         var command = new Command("serve", "Run the Generalist service: gRPC API, run registry, scheduler and telemetry.")
-            { dataRoot, port, metricsPort, bind, apiKey, concurrent, queue, maxMessage, launcher, trainProgram, allowRunLauncher, logLevel, logFormat };
+            { dataRoot, port, metricsPort, bind, apiKey, concurrent, queue, maxMessage, launcher, trainProgram, allowRunLauncher, logLevel, logFormat, verbose };
         command.SetAction(async (parse, ct) =>
         {
             var root = parse.GetValue(dataRoot) ?? Environment.GetEnvironmentVariable("GENERALIST_DATA_ROOT") ?? "checkpoints";
@@ -56,24 +58,36 @@ public static class ServeCommand
             if (parse.GetValue(trainProgram) is { } program) settings["Service:TrainProgram"] = program;
             foreach (var (key, value) in ServiceLogging.Settings(ServiceLogging.ParseLevel(parse.GetValue(logLevel)!)!.Value, parse.GetValue(logFormat)!))
                 settings[key] = value;
-            return await RunAsync(settings, ct);
+            return await RunAsync(settings, parse.GetValue(verbose), ct);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(Dictionary<string, string?> settings, CancellationToken ct)
+    private static async Task<int> RunAsync(Dictionary<string, string?> settings, bool verbose, CancellationToken ct)
     {
         WebApplication app;
         try
         {
             // The trainer and evaluator need libtorch; a machine without it should hear so now.
             TorchRuntime.EnsureLoaded();
-            app = GeneralistServiceHost.Build(new ServiceHostSettings { Configuration = settings });
+            app = GeneralistServiceHost.Build(new ServiceHostSettings
+            {
+                Configuration = settings,
+                // The host logs a failed start with its stack trace before throwing; the catch
+                // blocks below say it in one line instead (Critical still gets through).
+                ConfigureLogging = verbose ? null : logging => logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical),
+            });
             await app.StartAsync(ct);
         }
         catch (OptionsValidationException e)
         {
             Console.Error.WriteLine($"error: {string.Join("; ", e.Failures)}");
+            return ExitCodes.InvalidInput;
+        }
+        catch (Generalist.Training.Ownership.DirectoryInUseException e)
+        {
+            // Another service owns this data root: nothing here was touched.
+            Console.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.InvalidInput;
         }
         catch (TorchLoadException e)
@@ -83,8 +97,8 @@ public static class ServeCommand
         }
         catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
         {
-            Console.Error.WriteLine($"error: cannot listen: {e.Message} (choose another --port/--metrics-port)");
-            return ExitCodes.Failed;
+            Console.Error.WriteLine($"error: --port/--metrics-port: cannot listen: {e.Message} (choose another port, or 0 for any free one)");
+            return ExitCodes.InvalidInput;
         }
         var endpoints = app.Services.GetRequiredService<ServiceEndpoints>();
         // One machine-readable line first: scripts and tests read the real ports from it.

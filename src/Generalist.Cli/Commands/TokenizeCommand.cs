@@ -11,7 +11,7 @@ public static class TokenizeCommand
     public static Command Create()
     {
         var json = CliApp.JsonOption();
-        var input = new Option<string>("--input") { Description = "Episode JSON: {\"task\", \"timesteps\": [{\"observation\": {text, image, discrete, continuous}, \"action\": {discrete|continuous}}]}; image paths are relative to it.", Required = true };
+        var input = new Option<string>("--input") { Description = "Episode JSON: {\"task\", \"timesteps\": [{\"observation\": {text, image, discrete, continuous}, \"action\": {discrete|continuous}}]}; image paths are relative to it. At most 8 MiB; images at most 4096x4096 pixels and 64 MiB.", Required = true };
         var patchSize = new Option<int>("--patch-size") { Description = "Image patch side P in pixels [1, 256].", DefaultValueFactory = _ => 16 };
         var contextLength = new Option<int>("--context-length") { Description = "Context length L; longer timesteps are cut into L-sized pieces [4, 1048576].", DefaultValueFactory = _ => 1024 };
         var command = new Command("tokenize", "Tokenize an episode into the single sequence format and show every position.") { input, json, patchSize, contextLength };

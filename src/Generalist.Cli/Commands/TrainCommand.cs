@@ -45,6 +45,7 @@ public static class TrainCommand
             var run = BuildConfig(parse.GetValue(config), parse.GetValue(preset), parse.GetValue(tasks), parse.GetValue(steps),
                 parse.GetValue(precision), parse.GetValue(batchSize), parse.GetValue(seed), parse.GetValue(initFrom), parse.GetValue(name));
             var dir = parse.GetValue(output)?.FullName ?? Path.Combine("checkpoints", run.Name);
+            RequireDirectoryPath(dir, parse.GetValue(output) is null ? "name" : "--out");
             TorchRuntime.EnsureLoaded();
             var result = Execute(run, dir, parse.GetValue(resume), parse.GetValue(json));
             if (parse.GetValue(json))
@@ -74,9 +75,22 @@ public static class TrainCommand
         if (seed is { } sd) run = run with { Seed = sd };
         // An absolute path: the run's trainer_state.json then names its origin wherever it is read.
         if (initFrom is not null) run = run with { InitFrom = initFrom.Trim().Length == 0 ? initFrom : Path.GetFullPath(initFrom) };
-        var errors = run.Validate();
+        var errors = run.ValidateForTraining();
         if (errors.Count > 0) throw new ConfigException(errors[0].Field, $"{errors[0].Field}: {errors[0].Message}");
         return run;
+    }
+
+    /// <summary>The run directory, or the nearest part of its path that exists, must be a directory (not a file).</summary>
+    private static void RequireDirectoryPath(string dir, string option)
+    {
+        for (var p = Path.GetFullPath(dir); p is not null; p = Path.GetDirectoryName(p))
+        {
+            if (Directory.Exists(p)) return;
+            if (File.Exists(p))
+                throw new CliInputException(p == Path.GetFullPath(dir)
+                    ? $"{option}: {p} is a file; the run directory must be a directory (new or a run's)"
+                    : $"{option}: {p} is a file, so the run directory {Path.GetFullPath(dir)} cannot be created under it");
+        }
     }
 
     private static TrainingResult Execute(RunConfig run, string dir, bool resume, bool json)
@@ -93,7 +107,13 @@ public static class TrainCommand
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 
         // Faults: none unless the crash-test hook's environment variables are set (CheckpointPauseHook).
-        var trainer = new Trainer(new TrainerOptions { Log = m => Console.Error.WriteLine(m), Faults = CheckpointPauseHook.FromEnvironment() });
+        // A service that launched this process gives it a lease; without one (run by hand) there is none.
+        var trainer = new Trainer(new TrainerOptions
+        {
+            Log = m => Console.Error.WriteLine(m),
+            Faults = CheckpointPauseHook.FromEnvironment(),
+            Lease = Generalist.Training.Ownership.ServiceLease.FromEnvironment(),
+        });
         var interactive = !json && !Console.IsErrorRedirected && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         if (!interactive)
         {

@@ -102,25 +102,14 @@ public sealed class RunsApi(RunManager runs, RunRegistry registry, EventHub<RunE
         if (request.Steps != 0) config = config with { Steps = request.Steps };
         if (request.Seed != 0) config = config with { Seed = request.Seed };
         if (request.Tasks.Count > 0) config = config with { Tasks = ParseTasks(request.Tasks) };
-        var errors = config.Validate();
+        // The same checks as `generalist train` (preset, task names, memory), so nothing is queued that would fail at start.
+        var errors = config.ValidateForTraining();
         if (errors.Count > 0) throw GrpcErrorsExtensions.InvalidArguments([.. errors.Select(e => (e.Field, e.Message))]);
         return config;
     }
 
     /// <summary>Parses JSON only; validation happens after the overrides so a flag can fix a field.</summary>
-    private static RunConfig ParseUnvalidated(string json)
-    {
-        try
-        {
-            return System.Text.Json.JsonSerializer.Deserialize<RunConfig>(json, RunConfig.JsonOptions)
-                ?? throw new ConfigException("config_json", "config_json: empty config");
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            var field = e.Path?.TrimStart('$', '.') ?? "";
-            throw new ConfigException(field, $"config_json: invalid JSON{(field.Length > 0 ? " at " + field : "")}: {e.Message.Split(" Path:")[0]}");
-        }
-    }
+    private static RunConfig ParseUnvalidated(string json) => RunConfig.ParseUnvalidated(json, "config_json");
 
     /// <summary>"cartpole" or "cartpole:2.5" (name and sampling weight).</summary>
     private static List<TaskWeight> ParseTasks(IEnumerable<string> tasks)

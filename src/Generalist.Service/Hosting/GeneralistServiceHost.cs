@@ -82,7 +82,13 @@ public static class GeneralistServiceHost
         services.AddSingleton<IValidateOptions<ServiceOptions>, ServiceOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<DataLayout>();
-        services.AddSingleton<RunRegistry>();
+        services.AddSingleton<DataRootLock>();
+        // The registry opens only once this service owns the data root.
+        services.AddSingleton(sp =>
+        {
+            sp.GetRequiredService<DataRootLock>();
+            return new RunRegistry(sp.GetRequiredService<DataLayout>(), sp.GetRequiredService<TimeProvider>());
+        });
         services.AddSingleton<JobScheduler>();
         services.AddSingleton<EventHub<RunEvent>>();
         services.AddSingleton<EventHub<EvaluationEvent>>();

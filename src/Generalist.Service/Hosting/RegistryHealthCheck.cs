@@ -20,10 +20,11 @@ public sealed class RegistryHealthCheck(RunRegistry registry) : IHealthCheck
 }
 
 /// <summary>Brings the registry back to a consistent state before the API accepts calls.</summary>
-public sealed class RecoveryService(Jobs.RunManager runs, DataLayout layout) : Microsoft.Extensions.Hosting.IHostedService
+public sealed class RecoveryService(DataRootLock owned, Jobs.RunManager runs, DataLayout layout) : Microsoft.Extensions.Hosting.IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        _ = owned; // resolved first: no other service is using this data root
         layout.EnsureCreated();
         runs.RecoverAfterRestart();
         return Task.CompletedTask;

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Net;
 using Generalist.Distributed;
 using Microsoft.Extensions.Options;
@@ -57,10 +58,16 @@ public sealed class ServiceOptions
     /// client chooses, run on this machine with the service's rights.
     /// </summary>
     public bool AllowRunLauncher { get; set; }
+
+    /// <summary>
+    /// Seconds a launched job's ranks keep training without this service renewing their lease
+    /// (renewed every second): after that they stop with a checkpoint, so none outlives the service.
+    /// </summary>
+    public double LeaseSeconds { get; set; } = 30;
 }
 
 /// <summary>Names each bad field with its allowed range (one message per field).</summary>
-public sealed class ServiceOptionsValidator : IValidateOptions<ServiceOptions>
+public sealed partial class ServiceOptionsValidator : IValidateOptions<ServiceOptions>
 {
     public const int MinApiKeyLength = 16;
 
@@ -69,6 +76,7 @@ public sealed class ServiceOptionsValidator : IValidateOptions<ServiceOptions>
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(o.DataRoot)) errors.Add("Service:DataRoot (--data-root): must name a directory");
         else if (o.DataRoot.Contains('\0')) errors.Add("Service:DataRoot (--data-root): must not contain NUL");
+        else if (DataRootProblem(o.DataRoot) is { } problem) errors.Add($"Service:DataRoot (--data-root): {problem}");
         if (o.Port is < 0 or > 65535) errors.Add($"Service:Port (--port): must be in [0, 65535] (got {o.Port})");
         if (o.MetricsPort is < 0 or > 65535) errors.Add($"Service:MetricsPort (--metrics-port): must be in [0, 65535] (got {o.MetricsPort})");
         if (o.Port != 0 && o.Port == o.MetricsPort) errors.Add($"Service:MetricsPort (--metrics-port): must differ from the gRPC port {o.Port} (gRPC needs its own HTTP/2 endpoint)");
@@ -78,6 +86,7 @@ public sealed class ServiceOptionsValidator : IValidateOptions<ServiceOptions>
         if (o.ApiKey is { Length: > 0 } key && (key.Length < MinApiKeyLength || key.Any(c => c <= ' ' || c > '~')))
             errors.Add($"Service:ApiKey (--api-key): must be at least {MinApiKeyLength} printable ASCII characters without spaces");
         if (o.MaxMessageBytes is < 1024 or > 64 * 1024 * 1024) errors.Add($"Service:MaxMessageBytes (--max-message-bytes): must be in [1024, 67108864] (got {o.MaxMessageBytes})");
+        if (o.LeaseSeconds is < 2 or > 3600 || double.IsNaN(o.LeaseSeconds)) errors.Add($"Service:LeaseSeconds: must be in [2, 3600] (got {o.LeaseSeconds})");
         if (o.ShutdownGraceSeconds is < 1 or > 3600) errors.Add($"Service:ShutdownGraceSeconds: must be in [1, 3600] (got {o.ShutdownGraceSeconds})");
         foreach (var problem in MpiLauncher.Problems(o.Launcher)) errors.Add($"Service:Launcher (--launcher): {problem}");
         try
@@ -90,4 +99,23 @@ public sealed class ServiceOptionsValidator : IValidateOptions<ServiceOptions>
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+
+    /// <summary>What makes the data root unusable before anything is written there: a file in its place, or no write access.</summary>
+    private static string? DataRootProblem(string dataRoot)
+    {
+        var full = Path.GetFullPath(dataRoot);
+        if (File.Exists(full)) return $"{full} is a file; the data root must be a directory (it holds registry.db, runs/, evaluations/, studies/)";
+        // The nearest directory that exists is where the service will create (or write) things.
+        var existing = full;
+        while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } parent) existing = parent;
+        if (File.Exists(existing)) return $"{existing} is a file, so {full} cannot be created";
+        if (OperatingSystem.IsLinux() && Access(existing, WriteAndSearch) != 0)
+            return $"{existing} is not writable ({Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}); the service writes its registry and runs there: choose a writable directory";
+        return null;
+    }
+
+    private const int WriteAndSearch = 2 | 1; // W_OK | X_OK
+
+    [LibraryImport("libc", EntryPoint = "access", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Access(string path, int mode);
 }

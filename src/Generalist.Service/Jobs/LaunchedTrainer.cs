@@ -5,6 +5,7 @@ using Generalist.Distributed;
 using Generalist.Service.Hosting;
 using Generalist.Training;
 using Generalist.Training.Checkpointing;
+using Generalist.Training.Ownership;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -63,6 +64,8 @@ public sealed partial class LaunchedTrainer(IOptions<ServiceOptions> options, IL
     {
         Directory.CreateDirectory(runDirectory);
         var argv = Command(config, runDirectory, resume);
+        // A job of an earlier service may still train here (its lease not yet lapsed): touch nothing.
+        RunDirectoryLock.RefuseIfHeld(runDirectory);
         WriteConfig(config, runDirectory);
         // Status files of an earlier attempt (perhaps with more ranks) would read as this job's.
         var heartbeats = Heartbeat.DirectoryOf(runDirectory);
@@ -76,6 +79,12 @@ public sealed partial class LaunchedTrainer(IOptions<ServiceOptions> options, IL
         var start = new ProcessStartInfo(argv[0]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         foreach (var a in argv.Skip(1)) start.ArgumentList.Add(a);
         start.Environment["TERM"] = "dumb";
+        // The ranks stop by themselves if this service dies and stops renewing the lease (no orphans).
+        var lease = LeasePath(runDirectory);
+        ServiceLease.Renew(lease);
+        var renewed = DateTime.UtcNow;
+        start.Environment[ServiceLease.FileVariable] = lease;
+        start.Environment[ServiceLease.SecondsVariable] = options.Value.LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // mpirun answers SIGTERM by passing it on to the ranks and kills them after this many
         // seconds (default 1): the ranks need up to a step and a checkpoint to stop cleanly. At
         // 60 s Open MPI 4.1 was seen not to pass SIGTERM on at all (the stop file covers that),
@@ -113,6 +122,11 @@ public sealed partial class LaunchedTrainer(IOptions<ServiceOptions> options, IL
         {
             await Task.WhenAny(exited, Task.Delay(PollInterval, CancellationToken.None));
             follower.Poll();
+            if (DateTime.UtcNow - renewed > LeaseRenewal)
+            {
+                TryRenew(lease, output);
+                renewed = DateTime.UtcNow;
+            }
             if (process.HasExited) break;
             if (ct.IsCancellationRequested && stopAsked is null)
             {
@@ -137,6 +151,24 @@ public sealed partial class LaunchedTrainer(IOptions<ServiceOptions> options, IL
         follower.Poll();
         var ended = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         return Outcome(process.ExitCode, stopAsked is not null, config, runDirectory, store, follower, output, ended);
+    }
+
+    /// <summary>The lease file the ranks watch (<see cref="ServiceLease"/>).</summary>
+    public static string LeasePath(string runDirectory) => Path.Combine(runDirectory, "distributed", "lease");
+
+    public static readonly TimeSpan LeaseRenewal = TimeSpan.FromSeconds(1);
+
+    private static void TryRenew(string lease, LauncherOutput output)
+    {
+        try
+        {
+            ServiceLease.Renew(lease);
+        }
+        catch (IOException e)
+        {
+            // The ranks stop once it lapses; say why here, where the job's output goes.
+            output.Line($"[service] could not renew the lease {lease}: {e.Message}");
+        }
     }
 
     private static void WriteConfig(RunConfig config, string runDirectory)

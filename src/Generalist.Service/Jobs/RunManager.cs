@@ -7,6 +7,7 @@ using Generalist.Service.Registry;
 using Generalist.Service.Scheduling;
 using Generalist.Service.Telemetry;
 using Generalist.Training;
+using Generalist.Training.Ownership;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -40,6 +41,7 @@ public sealed class RunManager(
 
     public RunRecord Create(RunConfig config)
     {
+        RecordPending();
         if (IsLaunched(config)) RequireLauncher(config);
         else RequireTrainer();
         using var slot = scheduler.TryReserve() ?? throw QueueFull();
@@ -65,12 +67,15 @@ public sealed class RunManager(
 
     public RunRecord WithLiveProgress(RunRecord record)
     {
+        // An end the registry could not take (a full disk) is the truth until it can.
+        if (_unrecorded.TryGetValue(record.Name, out var ended)) return ended;
         if (!_live.TryGetValue(record.Name, out var sink) || sink.Latest is not { } s || s.Step <= record.Step) return record;
         return record with { Step = s.Step, Loss = double.IsFinite(s.Loss) ? s.Loss : record.Loss, TokensPerSecond = s.TokensPerSecond, TokensSeen = s.TokensSeen };
     }
 
     public RunRecord Cancel(string name)
     {
+        RecordPending();
         var run = Get(name);
         switch (run.State)
         {
@@ -95,6 +100,7 @@ public sealed class RunManager(
 
     public RunRecord Resume(string name)
     {
+        RecordPending();
         var run = Get(name);
         if (run.State is not (JobState.Interrupted or JobState.Cancelled or JobState.Failed))
             throw GrpcErrors.FailedPrecondition($"runs/{name}", "STATE",
@@ -102,15 +108,27 @@ public sealed class RunManager(
         var config = RunConfig.Parse(run.ConfigJson, $"registry config of run '{name}'");
         if (IsLaunched(config)) RequireLauncher(config);
         else RequireTrainer();
+        RequireNoLiveTrainer(name);
         using var slot = scheduler.TryReserve() ?? throw QueueFull();
         var queued = registry.SetRunState(name, JobState.Queued, "resume requested");
         slot.Commit(Key(name), ct => ExecuteAsync(name, resume: true, ct));
         return queued;
     }
 
-    /// <summary>At start: running rows become interrupted; queued rows go back into the queue.</summary>
+    /// <summary>
+    /// At start: a run whose end the last service could not write to the registry (a full disk)
+    /// gets the end it wrote to its outcome file; other running rows become interrupted; queued
+    /// rows go back into the queue.
+    /// </summary>
     public void RecoverAfterRestart()
     {
+        foreach (var run in registry.RunsInState(JobState.Running).Concat(registry.RunsInState(JobState.Cancelling)))
+            if (RunOutcomeFile.Read(layout.RunDirectory(run.Name)) is { } outcome)
+            {
+                registry.SetRunState(run.Name, outcome.State, outcome.Reason, ended: true);
+                log.LogWarning("run {Run} ended {State} under the last service, which could not record it in the registry; recorded now: {Reason}",
+                    run.Name, JobStates.ToText(outcome.State), outcome.Reason);
+            }
         var touched = registry.MarkInterruptedAfterRestart(InterruptedReason);
         if (touched.Count > 0) Log.MarkedInterrupted(log, touched.Count, string.Join(", ", touched.Select(t => $"{t.Kind}/{t.Name}")));
         var queued = registry.RunsInState(JobState.Queued);
@@ -133,8 +151,18 @@ public sealed class RunManager(
         var config = RunConfig.Parse(record.ConfigJson, $"registry config of run '{name}'");
         var trainer = services.GetService<ITrainer>();
         var runDirectory = layout.RunDirectory(name);
-        Directory.CreateDirectory(runDirectory);
-        record = registry.SetRunState(name, JobState.Running, resume ? "resumed" : "started", started: true);
+        try
+        {
+            Directory.CreateDirectory(runDirectory);
+            RunOutcomeFile.Reserve(runDirectory);
+            record = registry.SetRunState(name, JobState.Running, resume ? "resumed" : "started", started: true);
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            // Never left queued (or running) with nothing executing it: the run fails, saying why.
+            Finish(name, TrainingOutcome.Failed, $"the run could not start: {StorageErrors.Describe(e)}", record.Step);
+            return;
+        }
         hub.Publish(name, StateEvent(record));
         Log.RunStarted(log, name, record.Attempts, resume);
 
@@ -159,17 +187,20 @@ public sealed class RunManager(
         }
         catch (Exception e)
         {
-            failure = e.Message;
+            failure = IsStorageFailure(e) ? StorageErrors.Describe(e) : e.Message;
             Log.RunFailed(log, name, e.Message, e);
         }
         finally
         {
             telemetry.RunStopped(name);
-            sink.Flush();
+            TryStorage(sink.Flush);
             _live.TryRemove(name, out _);
         }
-        if (result?.LastCheckpoint is { } last && result.FinalStep > 0 && !registry.ListCheckpoints(name).Any(c => c.Step == result.FinalStep))
-            sink.Report(new CheckpointWritten(result.FinalStep, last));
+        TryStorage(() =>
+        {
+            if (result?.LastCheckpoint is { } last && result.FinalStep > 0 && !registry.ListCheckpoints(name).Any(c => c.Step == result.FinalStep))
+                sink.Report(new CheckpointWritten(result.FinalStep, last));
+        });
         var outcome = failure is not null ? TrainingOutcome.Failed : result!.Outcome;
         var final = Finish(name, outcome, failure ?? result?.FailureReason, result?.FinalStep ?? sink.LastStep);
         activity?.SetTag("run.state", JobStates.ToText(final.State));
@@ -186,11 +217,61 @@ public sealed class RunManager(
             TrainingOutcome.Cancelled => (JobState.Interrupted, InterruptedReason),
             _ => (JobState.Failed, failure ?? "the trainer reported a failure without a reason"),
         };
-        var final = registry.SetRunState(name, state, reason, ended: true);
+        RunRecord final;
+        try
+        {
+            final = registry.SetRunState(name, state, reason, ended: true);
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            // The registry cannot take the end (SQLite needs free space for any write): show it from
+            // memory, keep it in the run's reserved outcome file for the next start, retry later.
+            var written = RunOutcomeFile.TryWrite(layout.RunDirectory(name), state, reason);
+            log.LogError("run {Run} ended {State} but the registry could not record it ({Error}); {Where}", name, JobStates.ToText(state),
+                StorageErrors.Describe(e), written ? "kept in its outcome.json for the next start" : "nor could its outcome.json: the next start marks it interrupted");
+            final = (registry.GetRun(name) ?? throw new InvalidOperationException($"run '{name}' vanished from the registry")) with { State = state, FailureReason = reason };
+            _unrecorded[name] = final;
+        }
         telemetry.RunEnded(state);
         Log.RunEnded(log, name, JobStates.ToText(state), step);
         hub.Complete(name, StateEvent(final));
         return final;
+    }
+
+    // Ends the registry could not record yet (see Finish), written as soon as it can take them.
+    private readonly ConcurrentDictionary<string, RunRecord> _unrecorded = new(StringComparer.Ordinal);
+
+    /// <summary>Writes the ends the registry could not take earlier; the calls that change runs try first.</summary>
+    private void RecordPending()
+    {
+        foreach (var (name, ended) in _unrecorded)
+        {
+            try
+            {
+                registry.SetRunState(name, ended.State, ended.FailureReason ?? "", ended: true);
+                _unrecorded.TryRemove(name, out _);
+            }
+            catch (Exception e) when (IsStorageFailure(e))
+            {
+                return; // still full: the caller's own write will say so
+            }
+        }
+    }
+
+    /// <summary>A write the disk refused (full, read-only), from a file or from SQLite.</summary>
+    internal static bool IsStorageFailure(Exception e) =>
+        e is IOException or UnauthorizedAccessException || (e is Microsoft.Data.Sqlite.SqliteException s && s.SqliteErrorCode is 8 or 10 or 13 or 14);
+
+    private void TryStorage(Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            log.LogWarning("a registry write at the end of a run failed: {Error}", StorageErrors.Describe(e));
+        }
     }
 
     private void RequireLauncher(RunConfig config)
@@ -203,6 +284,17 @@ public sealed class RunManager(
         {
             throw GrpcErrors.InvalidArgument(e.Field, e.Message);
         }
+    }
+
+    /// <summary>
+    /// A trainer of an earlier service (a launched job that outlived it) may still hold the run
+    /// directory: a second one there would interleave its steps and checkpoints with the first's.
+    /// </summary>
+    private void RequireNoLiveTrainer(string name)
+    {
+        if (RunDirectoryLock.IsHeld(layout.RunDirectory(name), out var holder))
+            throw GrpcErrors.FailedPrecondition($"runs/{name}", "RUN_DIRECTORY_IN_USE",
+                $"run '{name}': its run directory is still held by {holder?.Describe() ?? "another process"}; resume it once that process has exited");
     }
 
     private void RequireTrainer()

@@ -29,7 +29,7 @@ public sealed class ServiceGateInterceptor(IOptions<ServiceOptions> options, IHo
         {
             return await continuation(request, context);
         }
-        catch (Exception e) when (Translate(e) is { } status)
+        catch (Exception e) when (Translate(e, context.Method) is { } status)
         {
             throw status;
         }
@@ -42,7 +42,7 @@ public sealed class ServiceGateInterceptor(IOptions<ServiceOptions> options, IHo
         {
             await continuation(request, responseStream, context);
         }
-        catch (Exception e) when (Translate(e) is { } status)
+        catch (Exception e) when (Translate(e, context.Method) is { } status)
         {
             throw status;
         }
@@ -81,12 +81,36 @@ public sealed class ServiceGateInterceptor(IOptions<ServiceOptions> options, IHo
         }
     }
 
-    private static RpcException? Translate(Exception e) => e switch
+    /// <summary>
+    /// Every exception a handler lets out becomes a status with a sentence a client can act on,
+    /// never gRPC's bare "Exception was thrown by handler": input errors as INVALID_ARGUMENT, a
+    /// full disk as UNAVAILABLE (retry once there is space), read-only storage or a directory
+    /// another process owns as FAILED_PRECONDITION, anything else as INTERNAL with its message.
+    /// </summary>
+    private RpcException? Translate(Exception e, string method)
     {
-        RpcException => null,
-        UnsafePathException p => GrpcErrors.InvalidArgument(p.Field, p.Description),
-        ConfigException c => GrpcErrors.InvalidArgument(string.IsNullOrEmpty(c.Field) ? "config_json" : c.Field, c.Message),
-        DuplicateNameException d => GrpcErrors.AlreadyExists(d.Kind, d.Name),
-        _ => null,
-    };
+        switch (e)
+        {
+            case RpcException or OperationCanceledException:
+                return null;
+            case UnsafePathException p:
+                return GrpcErrors.InvalidArgument(p.Field, p.Description);
+            case ConfigException c:
+                return GrpcErrors.InvalidArgument(string.IsNullOrEmpty(c.Field) ? "config_json" : c.Field, c.Message);
+            case DuplicateNameException d:
+                return GrpcErrors.AlreadyExists(d.Kind, d.Name);
+            case Training.Ownership.DirectoryInUseException u:
+                return GrpcErrors.FailedPrecondition(u.Directory, "DIRECTORY_IN_USE", u.Message);
+        }
+        if (Jobs.RunManager.IsStorageFailure(e))
+        {
+            Log.StorageFailed(log, method, e.Message);
+            var why = StorageErrors.Describe(e);
+            return StorageErrors.Classify(e) == StorageErrors.Kind.ReadOnly
+                ? GrpcErrors.FailedPrecondition("data_root", "STORAGE_NOT_WRITABLE", $"the service's data root cannot be written: {why}")
+                : GrpcErrors.Unavailable($"the service's data root cannot be written: {why}");
+        }
+        Log.HandlerFailed(log, method, e.Message, e);
+        return new RpcException(new Status(StatusCode.Internal, $"{method} failed: {e.Message.ReplaceLineEndings(" ")}"));
+    }
 }

@@ -44,6 +44,12 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Warning, "Checkpoint path {Path} of run {Run} is outside the data root; not recorded")]
     public static partial void CheckpointOutsideRoot(ILogger logger, string run, string path);
 
+    [LoggerMessage(14, LogLevel.Error, "{Method}: the data root could not be written: {Error}")]
+    public static partial void StorageFailed(ILogger logger, string method, string error);
+
+    [LoggerMessage(15, LogLevel.Error, "{Method} failed: {Error}")]
+    public static partial void HandlerFailed(ILogger logger, string method, string error, Exception exception);
+
     [LoggerMessage(40, LogLevel.Information, "Run {Run} launched on {Ranks} ranks: {CommandLine} (launcher pid {Pid})")]
     public static partial void Launched(ILogger logger, string run, int ranks, string commandLine, int pid);
 }

@@ -159,9 +159,16 @@ public static class AblationPlan
         var message = e.Message;
         foreach (var prefix in new[] { $"{Source}: {e.Field}: ", $"{Source}: " })
             if (message.StartsWith(prefix, StringComparison.Ordinal)) { message = message[prefix.Length..]; break; }
-        // System.Text.Json names the .NET type of an unmapped property; say it in the config's terms.
-        if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal))
-            message = $"not a run config field (under {(e.Field.Contains('.') ? e.Field[..e.Field.LastIndexOf('.')] : "the top level")})";
+        // Lines and columns of the merged text, which nobody wrote, would only mislead.
+        message = System.Text.RegularExpressions.Regex.Replace(message, @" \(line \d+, column \d+\)", "");
+        // The run config's words ("unknown field 'model.bogus' (line 1, column 9); known fields of model: ...") name
+        // positions in the merged text the user never wrote: say it in terms of the overrides.
+        if (message.StartsWith("unknown field '", StringComparison.Ordinal))
+        {
+            var known = message.IndexOf("; known fields", StringComparison.Ordinal);
+            message = $"not a run config field (under {(e.Field.Contains('.') ? e.Field[..e.Field.LastIndexOf('.')] : "the top level")})" +
+                      (known >= 0 ? message[known..] : "");
+        }
         var top = e.Field.Split('.', '[')[0];
         if (e.Field.Length == 0) return new($"{variantField}.overrides", message);
         return overrides.ContainsKey(top)

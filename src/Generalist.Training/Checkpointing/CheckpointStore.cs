@@ -76,6 +76,35 @@ public sealed class CheckpointStore(CheckpointOptions options, Action<string>? l
         var final = System.IO.Path.Combine(options.Directory, stepName);
         var temp = System.IO.Path.Combine(options.Directory, $"{TempPrefix}{stepName}-{Environment.ProcessId}");
         if (System.IO.Directory.Exists(temp)) System.IO.Directory.Delete(temp, true);
+        try
+        {
+            return SaveInto(temp, final, stepName, state, model, optimizer, modelMetadataFormat);
+        }
+        catch (IOException e)
+        {
+            // A failed write (a full or read-only disk) leaves nothing behind: the partial
+            // directory would only take space the next attempt needs. A crash cannot clean up;
+            // the next start does (CleanTemporaries).
+            TryDelete(temp);
+            throw new IOException($"checkpoint of step {state.Step} could not be written to {options.Directory}: {StorageErrors.Describe(e)}", e);
+        }
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Removed at the next start.
+        }
+    }
+
+    private string SaveInto(string temp, string final, string stepName, TrainerState state, IReadOnlyList<(string Name, Tensor Tensor)> model,
+        IReadOnlyList<(string Name, Tensor Tensor)> optimizer, string modelMetadataFormat)
+    {
         System.IO.Directory.CreateDirectory(temp);
 
         var meta = new Dictionary<string, string> { ["format"] = modelMetadataFormat, ["step"] = state.Step.ToString(CultureInfo.InvariantCulture) };
@@ -120,6 +149,12 @@ public sealed class CheckpointStore(CheckpointOptions options, Action<string>? l
         var all = List();
         foreach (var c in all.Take(Math.Max(0, all.Count - options.KeepLast)))
         {
+            // Another run trained into this step directory (from before it was refused): its data is not ours to delete.
+            if (Ownership.RunDirectoryLock.IsRunDirectory(c.Path))
+            {
+                log?.Invoke($"kept {c.Path} past checkpoint.keep_last: another run's directory is inside it");
+                continue;
+            }
             // Rename first so a crash mid-delete never leaves a half-deleted step-N that lists.
             var doomed = System.IO.Path.Combine(options.Directory, $"{TempPrefix}delete-{System.IO.Path.GetFileName(c.Path)}-{Environment.ProcessId}");
             System.IO.Directory.Move(c.Path, doomed);

@@ -37,7 +37,7 @@ public sealed class MetricsLog : IDisposable
     };
 
     private readonly string _path;
-    private StreamWriter _writer;
+    private FileStream _writer;
 
     public MetricsLog(string path, long keepThroughStep)
     {
@@ -48,10 +48,31 @@ public sealed class MetricsLog : IDisposable
 
     public string Path => _path;
 
+    /// <summary>
+    /// Appends one line, whole or not at all: when the disk fills mid-line the file is cut back to
+    /// where it was (shrinking a file needs no space), so a reader never meets half a line.
+    /// </summary>
     public void Append(MetricsLine line)
     {
-        _writer.WriteLine(JsonSerializer.Serialize(line, Options));
-        _writer.Flush();
+        var bytes = System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(line, Options) + "\n");
+        var before = _writer.Length;
+        try
+        {
+            _writer.Write(bytes);
+            _writer.Flush();
+        }
+        catch (IOException e)
+        {
+            try
+            {
+                _writer.SetLength(before);
+            }
+            catch (IOException)
+            {
+                // The next start drops a cut line (StepOf) anyway.
+            }
+            throw new IOException($"{_path}: step {line.Step} could not be appended: {StorageErrors.Describe(e)}", e);
+        }
     }
 
     /// <summary>Drops every line whose step is greater than <paramref name="step"/>.</summary>
@@ -62,7 +83,8 @@ public sealed class MetricsLog : IDisposable
         _writer = Open(_path);
     }
 
-    private static StreamWriter Open(string path) => new(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read));
+    // Unbuffered: each Append is one write of one whole line, nothing left to flush at Dispose.
+    private static FileStream Open(string path) => new(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
 
     private static void TruncateAfter(string path, long step)
     {

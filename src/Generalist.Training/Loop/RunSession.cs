@@ -4,6 +4,7 @@ using Generalist.Training.Checkpointing;
 using Generalist.Training.Data;
 using Generalist.Training.Distributed;
 using Generalist.Training.Optim;
+using Generalist.Training.Ownership;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -35,6 +36,7 @@ internal sealed partial class RunSession : IDisposable
     private readonly string _runDirectory;
     private readonly HashSet<long> _faultsFired = [];
     private double _peakFlops;
+    private DirectoryLock? _ownership;             // rank 0: held until the session ends
 
     private long _step, _optimizerSteps, _tokensSeen, _nonFiniteSteps, _consecutiveNonFinite, _lastCheckpointStep = -1;
     private int _rollbacks;
@@ -69,25 +71,41 @@ internal sealed partial class RunSession : IDisposable
 
     public static RunSession Create(RunConfig config, string runDirectory, TrainerOptions options, IProgress<TrainingEvent>? progress)
     {
-        Directory.CreateDirectory(runDirectory);
-        if (config.Threads > 0) set_num_threads(config.Threads);
-        var ownsDistributed = options.Distributed is null;
-        DistributedContext distributed;
+        // Ownership first, before a byte is written: a second trainer into this directory (or one
+        // inside it) is refused here. Rank 0 alone holds the lock; the other ranks only check nesting.
+        var isRoot = options.Distributed?.IsRoot ?? MpiEnvironment.FromEnvironment().Rank == 0;
+        RunDirectoryLock.RefuseNested(runDirectory);
+        var ownership = isRoot ? RunDirectoryLock.Acquire(runDirectory) : null;
+        if (ownership?.Warning is { } weak) options.Log?.Invoke(weak);
         try
         {
-            distributed = options.Distributed ?? DistributedContext.Create(config.Distributed, config.Device, runDirectory);
-        }
-        catch (DistributedException e)
-        {
-            throw new ConfigException("distributed", $"distributed: {e.Message}");
-        }
-        try
-        {
-            return Create(config, runDirectory, options, progress, distributed, ownsDistributed);
+            Directory.CreateDirectory(runDirectory);
+            if (config.Threads > 0) set_num_threads(config.Threads);
+            var ownsDistributed = options.Distributed is null;
+            DistributedContext distributed;
+            try
+            {
+                distributed = options.Distributed ?? DistributedContext.Create(config.Distributed, config.Device, runDirectory);
+            }
+            catch (DistributedException e)
+            {
+                throw new ConfigException("distributed", $"distributed: {e.Message}");
+            }
+            try
+            {
+                var session = Create(config, runDirectory, options, progress, distributed, ownsDistributed);
+                session._ownership = ownership;
+                return session;
+            }
+            catch
+            {
+                if (ownsDistributed) distributed.Dispose();
+                throw;
+            }
         }
         catch
         {
-            if (ownsDistributed) distributed.Dispose();
+            ownership?.Dispose();
             throw;
         }
     }
@@ -171,7 +189,7 @@ internal sealed partial class RunSession : IDisposable
         {
             // A stop asked of any rank (a signal, or the launching service's stop file) stops
             // every rank at the same step (one tiny all-reduce).
-            var stop = ct.IsCancellationRequested || StopFileSeen();
+            var stop = ct.IsCancellationRequested || StopFileSeen() || LeaseLapsed();
             if (_parallel?.AnyRank(stop) ?? stop)
             {
                 var path = SaveCheckpoint();
@@ -232,6 +250,18 @@ internal sealed partial class RunSession : IDisposable
     /// <summary>Each rank of a job of several looks for the stop file once per step: one stat, nothing next to a step.</summary>
     private bool StopFileSeen() => _distributed.WorldSize > 1 && StopRequest.IsRequested(_runDirectory, ProcessStartUtc);
 
+    private bool _leaseLapsed;
+
+    /// <summary>The service that launched this job stopped renewing its lease: it is gone, so stop (once, with a checkpoint) rather than train on as an orphan.</summary>
+    private bool LeaseLapsed()
+    {
+        if (_leaseLapsed) return true;
+        if (_options.Lease is not { } lease || !lease.Lapsed()) return false;
+        _leaseLapsed = true;
+        Log($"the launching service's lease {lease.Path} has not been renewed for {lease.Length.TotalSeconds:F0} s (the service is gone): stopping at step {_step} with a checkpoint");
+        return true;
+    }
+
     private bool ShouldEvaluate() =>
         _heldOut is not null && (_step % _config.HeldOut.Every == 0 || _step == _config.Steps);
 
@@ -261,5 +291,6 @@ internal sealed partial class RunSession : IDisposable
         _optimizer.Dispose();
         _model.Dispose();
         if (_ownsDistributed) _distributed.Dispose();
+        _ownership?.Dispose(); // last: nothing of this run is written after the lock is given up
     }
 }

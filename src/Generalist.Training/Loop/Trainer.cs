@@ -21,6 +21,8 @@ public sealed record TrainerOptions
     /// simulated in one process; the caller then owns (disposes) it.
     /// </summary>
     public Generalist.Distributed.DistributedContext? Distributed { get; init; }
+    /// <summary>The launching service's lease (<see cref="Ownership.ServiceLease"/>); null = not launched by a service.</summary>
+    public Ownership.ServiceLease? Lease { get; init; }
 }
 
 /// <summary>
