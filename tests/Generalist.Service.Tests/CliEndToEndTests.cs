@@ -14,6 +14,26 @@ namespace Generalist.Service.Tests;
 /// <summary>The `generalist` CLI as a user runs it, against services listening on 127.0.0.1.</summary>
 public class CliEndToEndTests
 {
+    /// <summary>Every field name in the CLI's --json output is snake_case, as the README promises
+    /// (keys of maps that hold data, such as task names in task_loss, are not field names).</summary>
+    private static void AssertSnakeCase(string json)
+    {
+        static void Walk(JsonElement e, string path)
+        {
+            if (e.ValueKind == JsonValueKind.Object)
+                foreach (var p in e.EnumerateObject())
+                {
+                    if (path.EndsWith("task_loss") || path.EndsWith("metrics") || path.EndsWith("labels")) continue;
+                    Assert.True(System.Text.RegularExpressions.Regex.IsMatch(p.Name, "^[a-z][a-z0-9_]*$"), $"{path}.{p.Name} is not snake_case");
+                    Walk(p.Value, path + "." + p.Name);
+                }
+            else if (e.ValueKind == JsonValueKind.Array)
+                foreach (var item in e.EnumerateArray()) Walk(item, path + "[]");
+        }
+        using var doc = JsonDocument.Parse(json);
+        Walk(doc.RootElement, "$");
+    }
+
     [Fact]
     public async Task The_CLI_creates_watches_cancels_resumes_and_lists_runs_over_real_sockets()
     {
@@ -61,7 +81,9 @@ public class CliEndToEndTests
                 Assert.Equal("JOB_STATE_SUCCEEDED", run.GetProperty("state").GetString());
                 Assert.Equal("6", run.GetProperty("step").GetString());
             }
+            AssertSnakeCase(list.Stdout);
             var checkpoints = Cli.Run(env, "checkpoints", "list", "cli-run", "--json", "--server", server);
+            AssertSnakeCase(checkpoints.Stdout);
             using (var doc = JsonDocument.Parse(checkpoints.Stdout))
                 Assert.Equal(2, doc.RootElement.GetProperty("checkpoints").GetArrayLength());
             var newest = Cli.Run(env, "checkpoints", "get", "cli-run", "--server", server);
@@ -69,11 +91,13 @@ public class CliEndToEndTests
 
             var quick = Cli.Run(env, "runs", "create", "--name", "fields", "--tasks", "cartpole:2,text", "--steps", "2", "--json", "--server", server);
             Assert.True(quick.ExitCode == 0, quick.Stderr);
+            AssertSnakeCase(quick.Stdout);
             using (var created = System.Text.Json.JsonDocument.Parse(quick.Stdout))
                 Assert.Equal("fields", created.RootElement.GetProperty("name").GetString());
             var watch = Cli.Run(env, "runs", "watch", "fields", "--json", "--server", server);
             Assert.Equal(0, watch.ExitCode);
             Assert.Contains("JOB_STATE_SUCCEEDED", watch.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
+            foreach (var line in watch.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)) AssertSnakeCase(line);
 
             var cancel = Cli.Run(env, "runs", "cancel", "cli-run", "--server", server);
             Assert.Equal(2, cancel.ExitCode);
