@@ -60,6 +60,24 @@ public class SequenceBuilderTests
     }
 
     [Fact]
+    public void Text_read_before_an_action_is_an_observation_without_loss()
+    {
+        var builder = new SequenceBuilder(V, 256);
+        var mission = new Observation(Text: "go to the red ball", Discrete: [0, 1, 2]);
+        var control = builder.Build(new Episode("gridnav", [
+            new Timestep(mission, ActionValue.OfDiscrete(3)),
+            new Timestep(mission, ActionValue.OfDiscrete(1)),
+        ]));
+        Assert.Contains(TokenKind.Text, control.Kinds.ToArray());
+        for (var i = 0; i < control.Length; i++)
+            Assert.Equal(control.Kinds[i] == TokenKind.ActionDiscrete, control.LossFlags[i]);
+
+        // Text of a timestep without an action (a document, a caption) is still generated, so scored.
+        var doc = builder.Build(new Episode("text", [new Timestep(new Observation(Text: "go to the red ball"))]));
+        Assert.True(doc.LossFlags.ToArray().All(f => f));
+    }
+
+    [Fact]
     public void Unscored_timesteps_keep_their_action_tokens_but_no_loss()
     {
         var builder = new SequenceBuilder(V, 64);

@@ -7,7 +7,7 @@ namespace Generalist.Tokenizers;
 /// separator (position n) and the action tokens (all at position n + 1). An episode ends with the
 /// end-of-episode token (position after the timestep's last). Units longer than the context length
 /// (only very long text should be) are cut into context-sized pieces.
-/// Loss flags (tokenizers/README.md, "Loss mask"): text tokens; action tokens when the timestep's
+/// Loss flags (tokenizers/README.md, "Loss mask"): text tokens of a timestep without an action; action tokens when the timestep's
 /// <see cref="Timestep.ActionScored"/> is true; the end of episode only when the final timestep has
 /// text and no action (a caption or a document, so generation learns to stop). Nothing else.
 /// Thread-safe: it holds only immutable state (the text model and the patcher's lookup table).
@@ -137,7 +137,10 @@ public sealed class SequenceBuilder
         {
             textIds.CopyTo(tokens);
             kinds[..textIds.Length].Fill(TokenKind.Text);
-            loss[..textIds.Length].Fill(true);
+            // Text the agent reads before acting (a control task's mission) is an observation, not
+            // something the model generates: it carries no loss. Measured on gridnav (envs/DATA.md):
+            // scored missions were 6 of every 7 scored tokens and the action loss sat at ln 4.
+            if (actionCount == 0) loss[..textIds.Length].Fill(true);
             at = textIds.Length;
         }
         if (patches > 0)
