@@ -31,7 +31,8 @@ public class SequenceBuilderTests
         Assert.Equal(2, seq.UnitCount);
         Assert.Equal((0, 11), (seq.UnitStart(0), seq.UnitEnd(0)));
         var loss = Enumerable.Range(0, seq.Length).Select(seq.Loss).ToArray();
-        Assert.Equal(new[] { true, false, false, false, false, false, false, false, false, true, true, false, false }, loss);
+        // "whale" is read before the action: no loss; the action values carry it.
+        Assert.Equal(new[] { false, false, false, false, false, false, false, false, false, true, true, false, false }, loss);
     }
 
     [Fact]
@@ -115,7 +116,7 @@ public class SequenceBuilderTests
         var builder = new SequenceBuilder(V, 16);
         var text = string.Join(' ', Enumerable.Repeat(Fixtures.Sentences[4], 3));
         var seq = builder.Build(new Episode("t", [
-            new Timestep(new Observation(text, Continuous: [1f, 2f]), ActionValue.OfDiscrete(7), ActionScored: false),
+            new Timestep(new Observation(text, Continuous: [1f, 2f])),
             new Timestep(new Observation(Continuous: [1f]), ActionValue.OfDiscrete(7)),
         ]));
         Assert.True(seq.UnitCount > 2);
@@ -155,7 +156,8 @@ public class SequenceBuilderTests
         {
             var token = seq.Tokens[i];
             var kind = seq.Kinds[i];
-            var isTextToken = kind == TokenKind.Text && token < V.TextVocabSize;
+            // Text carries loss only in a timestep without an action (text read before acting is an observation).
+            var isTextToken = kind == TokenKind.Text && token < V.TextVocabSize && steps[seq.TimestepIndices[i]].Action is null;
             var isAction = kind is TokenKind.ActionDiscrete or TokenKind.ActionContinuous;
             var scored = isAction && steps[seq.TimestepIndices[i]].ActionScored;
             var isEnd = kind == TokenKind.EndOfEpisode;
