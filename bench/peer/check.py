@@ -94,8 +94,9 @@ def run(args):
 
     ours = batch_file
     task_loss = {n: (float(sums[i] / counts[i]) if counts[i] > 0 else None) for i, n in enumerate(task_names)}
-    ours_task = {n: float(ours["reference.task_loss"][i]) for i, n in enumerate(task_names)}
-    task_rel = {n: relative(task_loss[n], ours_task[n]) for n in task_names if task_loss[n] is not None}
+    # A task without loss tokens in this batch is NaN in our file and None here (JSON has no NaN).
+    ours_task = {n: (None if math.isnan(v) else v) for n, v in zip(task_names, ours["reference.task_loss"].tolist())}
+    task_rel = {n: relative(task_loss[n], ours_task[n]) for n in task_names if task_loss[n] is not None and ours_task[n] is not None}
     ours_losses = ours["reference.losses"].tolist()
     report = {
         "batch": list(batch["tokens"].shape), "patches": int(batch["patch_positions"].numel()), "steps": steps,
@@ -110,7 +111,8 @@ def run(args):
     }
     report["passed"] = (report["loss"]["relative"] <= args.loss_tol and report["task_loss"]["max_relative"] <= args.loss_tol
                         and report["grad_norm"]["relative"] <= args.grad_tol and report["losses_after_steps"]["max_relative"] <= args.steps_tol
-                        and report["learning_rates_max_relative"] <= 1e-12 and set(task_rel) == {n for n, v in ours_task.items() if not math.isnan(v)})
+                        and report["learning_rates_max_relative"] <= 1e-12
+                        and {n for n, v in task_loss.items() if v is not None} == {n for n, v in ours_task.items() if v is not None})
     return report
 
 
@@ -127,7 +129,10 @@ def main():
     torch.set_num_threads(args.threads)
     try:
         report = run(args)
-    except (OSError, ValueError, KeyError, RuntimeError) as e:
+    except KeyError as e:
+        print(f"error: missing field or tensor {e}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if args.json:
