@@ -9,9 +9,6 @@ import json
 import os
 import sys
 
-ORDER = ["facts", "unpack", "doctor", "rebuild-libtorchsharp", "doctor-rebuilt", "bench-", "peer-", "train", "eval", "nccl"]
-
-
 def parsed(out, name):
     """The step's stdout as JSON (our --json commands and the Python checks print one object), else None."""
     path = os.path.join(out, "logs", f"{name}.out")
@@ -45,7 +42,7 @@ def main():
     out = p.parse_args().out
     run = json.load(open(os.path.join(out, "run.json")))
     steps = [json.load(open(f)) for f in glob.glob(os.path.join(out, "steps", "*.json"))]
-    steps.sort(key=lambda s: next((i for i, k in enumerate(ORDER) if s["name"].startswith(k)), len(ORDER)))
+    steps.sort(key=lambda s: s["index"])
     for s in steps:
         if s["status"] in ("failed", "timeout"):
             s["error"] = tail(out, s["name"])
@@ -71,7 +68,7 @@ def main():
             row = (peer.get("precisions") or {}).get(precision) or {}
             split = " / ".join(fmt(ours.get(k), ".4f") for k in ("forward_seconds", "backward_seconds", "optimizer_seconds")) if ours else "-"
             md.append(f"| {preset} | {precision} | {fmt(ours.get('tokens_per_second'), '.0f')} | {fmt(ours.get('mfu'), '.1%')} | "
-                      f"{fmt(ours.get('peak_flops') and ours['peak_flops'] / 1e12, '.1f')} | {split} | "
+                      f"{fmt(ours.get('peak_flops') and ours['peak_flops'] / 1e12, '.3g')} | {split} | "
                       f"{fmt(row.get('peer_eager_tokens_per_second'), '.0f')} | {fmt(row.get('ours_over_peer_eager'), '.2f')} | "
                       f"{fmt(row.get('peer_compiled_tokens_per_second'), '.0f')} | {fmt(row.get('ours_over_peer_compiled'), '.2f')} |")
     train, evaluation, nccl = outputs.get("train"), outputs.get("eval"), outputs.get("nccl")
@@ -79,7 +76,8 @@ def main():
     if train:
         md.append(f"- train: {train.get('outcome')} at step {train.get('final_step')}, checkpoint {train.get('last_checkpoint')}")
     if evaluation:
-        md.append(f"- eval: {json.dumps(evaluation.get('scores', evaluation))[:400]}")
+        scores = {t.get("task"): (t.get("metrics") or {}).get("normalized_score") for t in evaluation.get("tasks", [])}
+        md.append(f"- eval ({evaluation.get('suite')}): normalized scores " + ", ".join(f"{k} {fmt(v, '.1f')}" for k, v in scores.items()))
     if nccl:
         md.append(f"- all-reduce ({nccl.get('backend')}, world {nccl.get('world_size')}): correct {nccl.get('correct')}, "
                   f"{fmt(nccl.get('algorithm_gb_per_s'), '.1f')} GB/s algorithm bandwidth on {nccl.get('megabytes')} MB")

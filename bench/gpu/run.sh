@@ -14,7 +14,7 @@ set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 dry=0
 out="${OUT:-}"
-budget=450
+budget=""
 usage="usage: bench/gpu/run.sh [--dry-run] [--out DIR] [--budget-s SECONDS]"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -25,6 +25,9 @@ while [ $# -gt 0 ]; do
     *) echo "error: unknown argument '$1' ($usage)" >&2; exit 2 ;;
   esac
 done
+# The device's budget leaves room for the machine start inside 15 minutes; a dry run on a shared
+# 2-core CPU is slower than the GPU and has no such limit.
+[ -n "$budget" ] || budget=$([ "$dry" = 1 ] && echo 1800 || echo 450)
 [[ "$budget" =~ ^[0-9]+$ ]] && [ "$budget" -ge 60 ] || { echo "error: --budget-s must be a whole number of seconds >= 60 (got '$budget')" >&2; exit 2; }
 [ -n "$out" ] || { echo "error: no output folder: set OUT or pass --out DIR" >&2; exit 2; }
 carry="$repo/bench/gpu/carry"
@@ -34,6 +37,7 @@ done
 mkdir -p "$out/logs" "$out/steps"
 work=$(mktemp -d /tmp/generalist-gpu-XXXXXX)
 started=$(date +%s)
+index=0  # steps are reported in the order they ran
 
 if [ "$dry" = 1 ]; then
   # Here: Debian's python3-torch (1.13, CPU) for the peer; our app on the libtorch package it was built with.
@@ -47,6 +51,7 @@ echo "{\"dry_run\": $([ $dry = 1 ] && echo true || echo false), \"device\": \"$d
 # steps/NAME.json = {name, status: ok|failed|timeout|skipped, rc, seconds, note}.
 step() {
   local name="$1" limit="$2"; shift 2
+  index=$((index + 1))
   local left=$((budget - ($(date +%s) - started)))
   if [ "$left" -lt 15 ]; then
     skip "$name" "the ${budget} s budget was spent before this step"; return 1
@@ -58,12 +63,16 @@ step() {
   timeout --kill-after=10 "$limit" "$@" > "$out/logs/$name.out" 2> "$out/logs/$name.err"
   rc=$?
   status=ok; [ $rc -ne 0 ] && status=failed; [ $rc -eq 124 ] || [ $rc -eq 137 ] && status=timeout
-  printf '{"name": "%s", "status": "%s", "rc": %d, "seconds": %s, "limit_s": %d}\n' "$name" "$status" "$rc" \
+  printf '{"index": %d, "name": "%s", "status": "%s", "rc": %d, "seconds": %s, "limit_s": %d}\n' "$index" "$name" "$status" "$rc" \
     "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')" "$limit" > "$out/steps/$name.json"
   [ "$status" = ok ] || tail -5 "$out/logs/$name.err" >&2
   [ "$status" = ok ]
 }
-skip() { printf '{"name": "%s", "status": "skipped", "note": "%s"}\n' "$1" "$2" > "$out/steps/$1.json"; echo "== $1 skipped: $2" >&2; }
+skip() {
+  index=$((index + 1))
+  printf '{"index": %d, "name": "%s", "status": "skipped", "note": "%s"}\n' "$index" "$1" "$2" > "$out/steps/$1.json"
+  echo "== $1 skipped: $2" >&2
+}
 
 step facts 30 bash -c "nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 || echo 'no nvidia-smi';
   $PY -c 'import torch,json,os; print(json.dumps({\"torch\": torch.__version__, \"cuda\": torch.version.cuda, \"gpus\": torch.cuda.device_count(),
