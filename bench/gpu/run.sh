@@ -98,13 +98,13 @@ fi
 
 bench_pair() { # PRESET: our bench, then the peer on the same config and batch shape
   local preset="$1"
-  if [ $dotnet_ok = 1 ]; then
-    step "bench-$preset" 150 $G bench --train --preset "$preset" --device $device --repeats $repeats --json \
-      && step "peer-$preset" 240 $nice $PY "$repo/bench/peer/speed.py" --generalist "$G" --preset "$preset" --device $device \
-           --repeats $repeats --ours-json "$out/logs/bench-$preset.out" $compile --json
+  local peer=($nice $PY "$repo/bench/peer/speed.py" --generalist "$G" --preset "$preset" --device $device --repeats $repeats $compile --json)
+  if [ $dotnet_ok = 1 ] && step "bench-$preset" 150 $G bench --train --preset "$preset" --device $device --repeats $repeats --json; then
+    step "peer-$preset" 240 "${peer[@]}" --ours-json "$out/logs/bench-$preset.out"
   else
-    skip "bench-$preset" "generalist doctor failed: the app did not load libtorch"
-    step "peer-$preset" 240 $nice $PY "$repo/bench/peer/speed.py" --generalist "$G" --preset "$preset" --device $device --repeats $repeats --peer-only $compile --json
+    # Without our figures the peer still times itself (no ratios then).
+    [ $dotnet_ok = 1 ] || skip "bench-$preset" "generalist doctor failed: the app did not load libtorch"
+    step "peer-$preset" 240 "${peer[@]}" --peer-only
   fi
 }
 bench_pair "$small"
@@ -115,9 +115,12 @@ if [ $dotnet_ok = 1 ]; then
  "device": "$device", "precision": "bf16", "episodes_per_task": 16, "min_timesteps_per_task": 0,
  "checkpoint": {"every": 0, "keep_last": 1}, "held_out": {"every": 0, "batches": 1}}
 JSON
-  step train 150 $G train --config "$work/train.json" --out "$work/run" --json \
-    && step eval 90 $G eval --checkpoint "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["last_checkpoint"])' "$out/logs/train.out")" \
+  if step train 150 $G train --config "$work/train.json" --out "$work/run" --json; then
+    step eval 90 $G eval --checkpoint "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["last_checkpoint"])' "$out/logs/train.out")" \
          --suite control --episodes 2 --json
+  else
+    skip eval "the training run failed: no checkpoint to evaluate"
+  fi
 else
   skip train "generalist doctor failed"; skip eval "generalist doctor failed"
 fi

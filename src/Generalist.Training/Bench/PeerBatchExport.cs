@@ -47,6 +47,10 @@ public static class PeerBatchExport
     public static PeerExportResult Run(PeerExportOptions options, Action<string>? log = null)
     {
         if (options.Steps < 0 || options.Steps > MaxSteps) throw new ArgumentException($"--steps must be in [0, {MaxSteps}] (got {options.Steps})");
+        // Checked first: the work below takes a while, and its result must have somewhere to go.
+        var output = Path.GetFullPath(options.Output);
+        var parent = Path.GetDirectoryName(output)!;
+        if (!Directory.Exists(parent)) throw new DirectoryNotFoundException($"--out: directory {parent} does not exist");
         var checkpoint = ModelWeights.Open(options.Checkpoint);
         var state = checkpoint.State;
         var config = state.Config;
@@ -111,9 +115,6 @@ public static class PeerBatchExport
             ["model_config"] = ModelConfigJson.Serialize(modelConfig),
             ["threads"] = get_num_threads().ToString(CultureInfo.InvariantCulture),
         };
-        var output = Path.GetFullPath(options.Output);
-        var parent = Path.GetDirectoryName(output)!;
-        if (!Directory.Exists(parent)) throw new DirectoryNotFoundException($"--out: directory {parent} does not exist");
         SafetensorsWriter.Write(output, tensors, metadata);
         return new PeerExportResult(output, checkpoint.Path, state.Step, batch.BatchSize, batch.ContextLength, inputs.PatchCount,
             batch.LossMask.Sum(m => (double)m), losses[0], taskLoss, gradNorm, losses, rates);
