@@ -19,6 +19,11 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 
+def nccl_version():
+    v = torch.cuda.nccl.version()  # a tuple in recent PyTorch, one packed int in older ones
+    return ".".join(map(str, v)) if isinstance(v, tuple) else str(v)
+
+
 def rank_main(rank, world, backend, init_file, mb, repeats, results):
     dist.init_process_group(backend, init_method=f"file://{init_file}", rank=rank, world_size=world)
     device = torch.device("cuda", rank) if backend == "nccl" else torch.device("cpu")
@@ -44,7 +49,7 @@ def rank_main(rank, world, backend, init_file, mb, repeats, results):
         bus = nbytes * (2 * (world - 1) / world) / seconds if world > 1 else 0.0
         results.put({"backend": backend, "world_size": world, "correct": correct, "megabytes": mb,
                      "seconds": seconds, "algorithm_gb_per_s": nbytes / seconds / 1e9, "bus_gb_per_s": bus / 1e9,
-                     "nccl_version": ".".join(map(str, torch.cuda.nccl.version())) if backend == "nccl" else None})
+                     "nccl_version": nccl_version() if backend == "nccl" else None})
     else:
         results.put({"rank": rank, "correct": correct})
     dist.destroy_process_group()

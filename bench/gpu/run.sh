@@ -78,7 +78,10 @@ step facts 30 bash -c "nvidia-smi --query-gpu=name,memory.total,driver_version -
   $PY -c 'import torch,json,os; print(json.dumps({\"torch\": torch.__version__, \"cuda\": torch.version.cuda, \"gpus\": torch.cuda.device_count(),
   \"gpu\": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, \"lib\": os.path.dirname(torch.__file__) + \"/lib\"}))'"
 
-step unpack 60 bash -c "mkdir -p '$work/dotnet' && tar -xJf '$carry/dotnet.tar.xz' -C '$work/dotnet' && tar -xJf '$carry/app.tar.xz' -C '$work'"
+# tar needs the xz program for .tar.xz; Python's tarfile (lzma built in) unpacks them where it is missing.
+untar() { tar -xJf "$1" -C "$2" 2>/dev/null || $PY -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$1" "$2"; }
+export -f untar; export PY
+step unpack 60 bash -c "mkdir -p '$work/dotnet' && untar '$carry/dotnet.tar.xz' '$work/dotnet' && untar '$carry/app.tar.xz' '$work'"
 export DOTNET_ROOT="$work/dotnet" DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 NO_COLOR=1
 export GENERALIST_DATA="$work/data" GENERALIST_CACHE="$work/cache"
 G="$nice $work/dotnet/dotnet $work/app/generalist.dll"

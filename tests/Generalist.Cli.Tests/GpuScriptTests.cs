@@ -85,7 +85,7 @@ public class GpuScriptTests
     private static (int Code, string Stdout, string Stderr) Run(string file, string directory, Dictionary<string, string>? env, params string[] args)
     {
         var psi = new ProcessStartInfo(file, args) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var (k, v) in env ?? []) psi.Environment[k] = v;
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
