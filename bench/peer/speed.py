@@ -73,7 +73,7 @@ def peer_steps(config, precision, device, batch_size, context, repeats, warmup, 
     forward = torch.compile(model) if compile_model else model
     generator = torch.Generator().manual_seed(1)
     autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
-    rates, losses = [], []
+    rates, losses, seconds = [], [], []
     for i in range(warmup + repeats):
         start = time.perf_counter()
         batch = random_batch(batch_size, context, config["continuous_offset"], device, generator)
@@ -88,9 +88,11 @@ def peer_steps(config, precision, device, batch_size, context, repeats, warmup, 
         if device.type == "cuda":
             torch.cuda.synchronize()
         if i >= warmup:
-            rates.append(batch_size * context / (time.perf_counter() - start))
+            seconds.append(time.perf_counter() - start)
+            rates.append(batch_size * context / seconds[-1])
             losses.append(value)
-    return {"tokens_per_second": statistics.median(rates), "optimizer": kind, "last_loss": losses[-1]}
+    # Every step's time too: on a shared machine an outlier shows where another job took the CPU.
+    return {"tokens_per_second": statistics.median(rates), "optimizer": kind, "last_loss": losses[-1], "step_seconds": seconds}
 
 
 def main():
@@ -144,6 +146,7 @@ def main():
                               args.warmup + (2 if compiled else 0), compiled)
             row[f"peer_{name}_tokens_per_second"] = peer["tokens_per_second"]
             row[f"peer_{name}_optimizer"] = peer["optimizer"]
+            row[f"peer_{name}_step_seconds"] = peer["step_seconds"]
             if figures is not None:  # MFU against the peak our bench measured in the same run and dtype
                 row[f"peer_{name}_mfu"] = peer["tokens_per_second"] * shape["flops_per_token"] / figures["peak_flops"]
                 row[f"ours_over_peer_{name}"] = figures["tokens_per_second"] / peer["tokens_per_second"]
