@@ -16,6 +16,7 @@ var root = new RootCommand("Generalist: one transformer trained on many tasks, r
     StudyCommand.Create(),
     DistributedCommand.Create(),
     TrainCommand.Create(),
+    ExportBatchCommand.Create(),
     ConfigCommand.Create(),
     ServeCommand.Create(),
     RunsCommand.Create(),

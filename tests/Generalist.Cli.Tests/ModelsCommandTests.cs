@@ -16,6 +16,11 @@ public class ModelsCommandTests
         var large = presets["large"];
         Assert.Equal(12, large.GetProperty("layers").GetInt32());
         Assert.Equal(1536, large.GetProperty("model_dim").GetInt32());
+        // The whole shape, for builders outside .NET (bench/peer/speed.py builds the peer from it).
+        var config = presets["base"].GetProperty("config");
+        Assert.Equal(24, config.GetProperty("heads").GetInt32());
+        Assert.Equal(presets["base"].GetProperty("context_length").GetInt32(), config.GetProperty("context_length").GetInt32());
+        Assert.Equal("rope", config.GetProperty("attention_positions").GetString());
         var tiny = presets["tiny"].GetProperty("parameters");
         Assert.Equal(tiny.GetProperty("total").GetInt64(),
             tiny.GetProperty("token_embedding").GetInt64() + tiny.GetProperty("value_embedding").GetInt64() + tiny.GetProperty("position_embeddings").GetInt64()

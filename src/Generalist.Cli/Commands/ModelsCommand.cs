@@ -8,11 +8,11 @@ namespace Generalist.Cli.Commands;
 /// <summary>`generalist models [--preset NAME]`: the model presets with their parameter counts and FLOPs per token.</summary>
 public static class ModelsCommand
 {
-    /// <summary>One preset as printed (and written as JSON).</summary>
+    /// <summary>One preset as printed (and written as JSON); Config: the whole shape, for builders outside .NET (bench/peer/).</summary>
     public sealed record PresetDescription(
         string Name, string Purpose, int Layers, int ModelDim, int Heads, int MlpDim, int ContextLength,
         int VocabSize, bool TieEmbeddings, ParameterCounts Parameters, long NonEmbeddingParameters,
-        long FlopParameters, long TotalParameters, double FlopsPerToken);
+        long FlopParameters, long TotalParameters, double FlopsPerToken, System.Text.Json.JsonElement Config);
 
     public static Command Create()
     {
@@ -57,7 +57,7 @@ public static class ModelsCommand
         var counts = ParameterCounts.For(c);
         return new PresetDescription(preset.Name, preset.Purpose, c.Layers, c.ModelDim, c.Heads, c.MlpDim, c.ContextLength,
             c.VocabSize, c.TieEmbeddings, counts, counts.NonEmbedding, counts.FlopParameters, counts.Total,
-            ParameterCounts.FlopsPerToken(c, c.ContextLength));
+            ParameterCounts.FlopsPerToken(c, c.ContextLength), ModelConfigJson.ToElement(c));
     }
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
