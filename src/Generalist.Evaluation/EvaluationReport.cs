@@ -12,7 +12,8 @@ public static class EvaluationReport
         IReadOnlyDictionary<string, (ErrorCurve Model, IReadOnlyList<ErrorCurve> Baselines)> curves,
         IReadOnlyDictionary<string, IReadOnlyList<BaselineRmse>> ratingBaselines,
         IReadOnlyList<string> captionExamples,
-        IReadOnlyDictionary<string, IReadOnlyList<FilmstripFrame>>? filmstrips = null)
+        IReadOnlyDictionary<string, IReadOnlyList<FilmstripFrame>>? filmstrips = null,
+        IReadOnlyDictionary<string, InContext.IclReport>? icl = null)
     {
         var dir = request.CheckpointPath;
         var plots = EvaluationFiles.Plots(dir, result.Suite);
@@ -62,6 +63,9 @@ public static class EvaluationReport
             md.Table(["k", "model", .. baselines.Select(b => b.Name.Replace('_', ' '))], ks.Select(k => (IReadOnlyList<string>)
                 [((int)k).ToString(), MarkdownDocument.Number(model.MeanSquaredError[(int)k], "0.#####"), .. baselines.Select(b => MarkdownDocument.Number(b.MeanSquaredError[(int)k], "0.#####"))]));
         }
+        // The full in-context analysis (every algorithm, agreement, shifted prompts) with its own JSON and CSV beside this report.
+        foreach (var (_, report) in icl ?? new Dictionary<string, InContext.IclReport>())
+            InContext.IclReportWriter.Write(md, report, dir, plots, $"icl-{result.Suite}");
         foreach (var (task, baselines) in ratingBaselines)
         {
             var t = result.Tasks.First(s => s.Task == task);

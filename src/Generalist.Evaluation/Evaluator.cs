@@ -60,6 +60,7 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
         var scores = new List<TaskScore>();
         var curves = new Dictionary<string, (ErrorCurve Model, IReadOnlyList<ErrorCurve> Baselines)>();
         var ratingBaselines = new Dictionary<string, IReadOnlyList<BaselineRmse>>();
+        var icl = new Dictionary<string, InContext.IclReport>();
         var examples = new List<string>();
         var episodeScores = new List<IReadOnlyList<double>>();
         var filmstrips = new Dictionary<string, IReadOnlyList<FilmstripFrame>>();
@@ -87,6 +88,7 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
                     break;
                 case TaskFamily.InContext when name == IclRegressionSource.TaskName:
                     curves[name] = evaluations.Regression(data, suite.Budget, metrics);
+                    icl[name] = evaluations.RegressionAnalysis(config.Seed, dataOptions.IclRegression ?? new IclRegressionOptions(), suite.Budget, metrics, _options.Bootstrap with { Samples = 1000 });
                     break;
                 case TaskFamily.InContext when name == MovieLensSet.TaskName:
                     ratingBaselines[name] = evaluations.MovieLens(data, suite.Budget, metrics);
@@ -102,7 +104,7 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
             aggregate.AtOrAbove50, aggregate.AtOrAbove80, _options.Bootstrap.Samples, _options.Bootstrap.Seed);
         var result = new EvaluationResult(request.CheckpointPath, suite.Name, scores, aggregate.Mean, aggregate.AtOrAbove50, aggregate.AtOrAbove80,
             EvaluationFiles.Json(request.CheckpointPath, suite.Name), EvaluationFiles.Markdown(request.CheckpointPath, suite.Name), control);
-        EvaluationReport.Write(result, request, config, curves, ratingBaselines, examples, filmstrips);
+        EvaluationReport.Write(result, request, config, curves, ratingBaselines, examples, filmstrips, icl);
         return result;
     }
 

@@ -1,6 +1,7 @@
 using Generalist.Data;
 using Generalist.Data.Sets;
 using Generalist.Envs;
+using Generalist.Evaluation.InContext;
 using Generalist.Evaluation.Scoring;
 using Generalist.Evaluation.Statistics;
 using Generalist.Model;
@@ -35,6 +36,28 @@ internal sealed class TaskEvaluations(GeneralistModel model, SequenceBuilder bui
         metrics["exact_match"] = results.Count(r => r.ExactMatch) / (double)results.Count;
         metrics["captions"] = results.Count;
         examples.AddRange(results.Take(5).Select(r => $"{task.Name}: \"{r.Decoded}\" (reference \"{r.Reference}\")"));
+    }
+
+    /// <summary>The model's prediction for every pair of each episode: the expected bin centre at its action (NaN where not predicted).</summary>
+    public IReadOnlyList<double[]> RegressionPredictions(IReadOnlyList<Episode> episodes) =>
+        SequenceMetrics.RegressionPredictions(Score(episodes, k => k == TokenKind.ActionContinuous ? (_vocab.ContinuousOffset, _vocab.ContinuousBins) : null));
+
+    /// <summary>
+    /// The full analysis (<see cref="IclRegressionEvaluation"/>): every algorithm, agreement and the
+    /// shifted prompts, on the task as the run trained it (<paramref name="trained"/>, seed <paramref name="seed"/>).
+    /// </summary>
+    public IclReport RegressionAnalysis(long seed, IclRegressionOptions trained, SuiteBudget budget, Dictionary<string, double> metrics, BootstrapOptions bootstrap)
+    {
+        var report = IclRegressionEvaluation.Run(seed, trained, model.Config.ContextLength, e => builder.Build(e).Length, RegressionPredictions,
+            new IclEvaluationOptions(Prompts: budget.RegressionSequences, TuningPrompts: Math.Min(64, budget.RegressionSequences)) { Bootstrap = bootstrap });
+        var main = report.Conditions[0];
+        // The figures the done-when of in-context learning reads: k = 2d against least squares, and the zero predictor.
+        var k2d = Math.Min(2 * trained.Dimension, main.MaxK);
+        metrics["icl_k2d"] = k2d;
+        metrics["icl_model_mse_k2d"] = main.Model.Mse[k2d];
+        if (main.Model.Interval[k2d] is { } ci) (metrics["icl_model_mse_k2d_ci_low"], metrics["icl_model_mse_k2d_ci_high"]) = (ci.Low, ci.High);
+        foreach (var a in main.Algorithms) metrics[$"icl_{a.Name}_mse_k2d"] = a.Mse[k2d];
+        return report;
     }
 
     /// <summary>MSE vs k for the model and the four baselines on the same held-out sequences.</summary>
