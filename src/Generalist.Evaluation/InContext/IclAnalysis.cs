@@ -28,7 +28,7 @@ public static class IclAnalysis
     public static double[][][] Predict(IReadOnlyList<IclAlgorithm> algorithms, IReadOnlyList<RegressionSequence> prompts, int maxK) =>
         algorithms.Select(a => prompts.Select(s =>
         {
-            var row = new double[Math.Min(maxK + 1, s.Length)];
+            var row = new double[Math.Min(maxK, s.Length - 1) + 1];
             for (var k = 0; k < row.Length; k++) row[k] = a.Predict(s.X[..k], s.Y[..k], s.X[k]);
             return row;
         }).ToArray()).ToArray();
