@@ -72,7 +72,9 @@ public sealed record IclRegressionOptions(
         if (!(NoiseStd >= 0 && NoiseStd <= 10)) e.Add(("noise_std", $"must be in [0, 10] (got {NoiseStd})"));
         if (!(InputScale > 0 && InputScale <= 100)) e.Add(("input_scale", $"must be in (0, 100] (got {InputScale})"));
         if (!IclFunctionKinds.All.Contains(Function)) e.Add(("function", $"must be one of {string.Join(", ", IclFunctionKinds.All)} (got '{Function}')"));
-        if (SparseNonZero < 1 || SparseNonZero > Math.Max(1, Dimension)) e.Add(("sparse_nonzero", $"must be in [1, dimension = {Dimension}] (got {SparseNonZero})"));
+        if (SparseNonZero is < 1 or > MaxDimension) e.Add(("sparse_nonzero", $"must be in [1, {MaxDimension}] (got {SparseNonZero})"));
+        // Only a sparse task reads it: the default 3 must not refuse a dense task with d < 3.
+        else if (Function == IclFunctionKinds.Sparse && SparseNonZero > Dimension) e.Add(("sparse_nonzero", $"must be in [1, dimension = {Dimension}] for function sparse (got {SparseNonZero})"));
         if (HiddenUnits is < 1 or > MaxHiddenUnits) e.Add(("hidden_units", $"must be in [1, {MaxHiddenUnits}] (got {HiddenUnits})"));
         if (Curriculum is { } c && e.Count == 0) e.AddRange(c.Problems(this).Select(p => ($"curriculum.{p.Field}", p.Message)));
         return e;
