@@ -81,7 +81,7 @@ internal sealed class TaskEvaluations(GeneralistModel model, SequenceBuilder bui
     /// see the training users and the held-out users' earlier ratings. The episodes carry no movie
     /// id, so an item is the movie's (genres, year) signature as the model sees it.
     /// </summary>
-    public IReadOnlyList<BaselineRmse> MovieLens(TaskData task, SuiteBudget budget, Dictionary<string, double> metrics)
+    public (IReadOnlyList<BaselineRmse> Baselines, RatingCurveReport Curve) MovieLens(TaskData task, SuiteBudget budget, Dictionary<string, double> metrics)
     {
         var held = Take(task.HeldOut, Math.Max(budget.RegressionSequences, 32));
         var scored = Score(held, k => k == TokenKind.ActionDiscrete ? (_vocab.DiscreteOffset, 10) : null);
@@ -110,7 +110,30 @@ internal sealed class TaskEvaluations(GeneralistModel model, SequenceBuilder bui
         }
         var baselines = RatingBaselines.Evaluate(train, heldRatings);
         foreach (var b in baselines) metrics[$"{b.Name}_rmse"] = b.Rmse;
-        return baselines;
+        // Every rating of every held-out user, against the number of that user's ratings in the model's window.
+        var trainOnly = new List<Rating>();
+        for (var u = 0; u < task.Train.Count; u++) trainOnly.AddRange(task.Train.Get(u).Timesteps.Select(t => ToRating(u, t)));
+        var queries = new List<RatingQuery>();
+        for (var i = 0; i < held.Count; i++)
+        {
+            var seq = scored[i].Sequence;
+            var actions = SequenceMetrics.FirstActionPositions(seq);
+            var windows = SequenceScorer.Windows(seq, model.Config.ContextLength);
+            for (var t = 0; t < actions.Count && t < held[i].Timesteps.Count; t++)
+            {
+                var j = actions[t];
+                if (!scored[i].RangeLogProbs.TryGetValue(j, out var lp)) continue;
+                var window = windows.First(w => j >= w.FirstScored && j < w.Start + w.Length);
+                var first = actions.FindIndex(a => a >= window.Start);
+                var context = Enumerable.Range(first, t - first).Select(c => ToRating(0, held[i].Timesteps[c])).Select(r => (r.Item, r.Value)).ToList();
+                var target = ToRating(task.Train.Count + i, held[i].Timesteps[t]);
+                queries.Add(new RatingQuery(target.User, target.Item, target.Value, SequenceMetrics.Expectation(lp, MovieLensSet.ActionToRating), context));
+            }
+        }
+        var curve = RatingCurve.Evaluate(trainOnly, queries, options.Bootstrap with { Samples = 500 });
+        metrics["rating_queries"] = queries.Count;
+        metrics["max_ratings_in_context"] = queries.Max(q => q.Context.Count);
+        return (baselines, curve);
     }
 
     /// <summary>

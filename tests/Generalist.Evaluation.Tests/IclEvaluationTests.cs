@@ -118,3 +118,71 @@ public class IclEvaluationTests
         Assert.Equal(2, n);
     }
 }
+
+/// <summary>Scoring windows start on timestep boundaries, like training rows, and score every position once.</summary>
+public class ScoringWindowTests
+{
+    [Fact]
+    public void Windows_start_on_timestep_boundaries_and_score_each_position_once()
+    {
+        var builder = new SequenceBuilder(VocabularyLayout.Default, 64, 4);
+        // 8-token timesteps (6 observation values, separator, action): 63, where the old cut started the second window, is mid-timestep.
+        var episode = new Episode("icl", Enumerable.Range(0, 40).Select(i =>
+            new Timestep(new Observation(Continuous: [0.1f * (i % 7), 0.2f, 0.3f, 0.4f, 0.5f, 0.6f]), ActionValue.OfContinuous(0.01f * i))).ToList());
+        var seq = builder.Build(episode);
+        var starts = Enumerable.Range(0, seq.UnitCount).Select(seq.UnitStart).ToHashSet();
+        var windows = Generalist.Evaluation.Scoring.SequenceScorer.Windows(seq, 64);
+        Assert.True(windows.Count > 4);
+        Assert.All(windows, w => Assert.Contains(w.Start, starts));
+        var scored = new int[seq.Length];
+        foreach (var (start, length, first) in windows)
+            for (var j = Math.Max(start + 1, first); j < start + length; j++) scored[j]++;
+        Assert.Equal(0, scored[0]);
+        Assert.All(scored.Skip(1), n => Assert.Equal(1, n));
+        // The old cut (every L - 1 positions) would have started the second window mid-timestep.
+        Assert.DoesNotContain(63, starts);
+    }
+
+    [Fact]
+    public void A_timestep_longer_than_the_window_still_gets_every_position_scored()
+    {
+        var builder = new SequenceBuilder(VocabularyLayout.Default, 16, 4);
+        var episode = new Episode("icl", Enumerable.Range(0, 3).Select(i =>
+            new Timestep(new Observation(Continuous: Enumerable.Range(0, 20).Select(j => 0.01f * j).ToArray()), ActionValue.OfContinuous(0.1f))).ToList());
+        var seq = builder.Build(episode);
+        var scored = new int[seq.Length];
+        foreach (var (start, length, first) in Generalist.Evaluation.Scoring.SequenceScorer.Windows(seq, 16))
+            for (var j = Math.Max(start + 1, first); j < start + length; j++) scored[j]++;
+        Assert.All(scored.Skip(1), n => Assert.Equal(1, n));
+    }
+}
+
+/// <summary>The MovieLens curve's baselines see the same ratings the model had in context.</summary>
+public class RatingCurveTests
+{
+    [Fact]
+    public void Baselines_use_exactly_the_ratings_in_context_and_buckets_follow_their_count()
+    {
+        // Training: item 0 is rated 5, item 1 is rated 1 by everyone.
+        var train = Enumerable.Range(0, 50).SelectMany(u => new[] { new Rating(u, 0, 5), new Rating(u, 1, 1) }).ToList();
+        // A held-out user who rates everything 3 and, with 2 ratings in context, is asked about item 0 again.
+        var queries = new List<RatingQuery>
+        {
+            new(100, 0, 3, 3, []),
+            new(100, 0, 3, 3, [(0, 3), (1, 3)]),
+            new(101, 1, 1, 2, [(1, 1)]),
+        };
+        var curve = RatingCurve.Evaluate(train, queries, new BootstrapOptions(Samples: 50, Seed: 1), regularization: 0);
+        Assert.Equal(["0", "1", "2-3"], curve.Buckets.Select(RatingCurve.BucketLabel));
+        var user = curve.Series.Single(s => s.Name == RatingBaselines.UserMean);
+        Assert.Equal(Math.Abs(3 - 3.0), user.Rmse[2], 12);       // mean of the two 3s
+        Assert.Equal(Math.Abs(3 - 3.0), user.Rmse[0], 12);       // no context: the global mean, 3
+        var item = curve.Series.Single(s => s.Name == RatingBaselines.ItemMean);
+        Assert.Equal(2, item.Rmse[0], 12);                       // item 0's training mean is 5
+        // With no shrinkage the user bias on context [(item 0: 3), (item 1: 3)] is ((3-5) + (3-1)) / 2 = 0: prediction 5.
+        var bias = curve.Series.Single(s => s.Name == RatingBaselines.UserItemBias);
+        Assert.Equal(2, bias.Rmse[2], 9);
+        Assert.Equal(1, curve.Series.Single(s => s.Name == "model").Rmse[1], 12);
+        Assert.Equal([1, 1, 1], curve.Count);
+    }
+}
