@@ -173,7 +173,7 @@ public class RatingCurveTests
             new(101, 1, 1, 2, [(1, 1)]),
         };
         var curve = RatingCurve.Evaluate(train, queries, new BootstrapOptions(Samples: 50, Seed: 1), regularization: 0);
-        Assert.Equal(["0", "1", "2-3"], curve.Buckets.Select(RatingCurve.BucketLabel));
+        Assert.Equal(["0", "1", "2-3"], curve.Buckets.Select(b => b.Label));
         var user = curve.Series.Single(s => s.Name == RatingBaselines.UserMean);
         Assert.Equal(Math.Abs(3 - 3.0), user.Rmse[2], 12);       // mean of the two 3s
         Assert.Equal(Math.Abs(3 - 3.0), user.Rmse[0], 12);       // no context: the global mean, 3
@@ -184,5 +184,57 @@ public class RatingCurveTests
         Assert.Equal(2, bias.Rmse[2], 9);
         Assert.Equal(1, curve.Series.Single(s => s.Name == "model").Rmse[1], 12);
         Assert.Equal([1, 1, 1], curve.Count);
+    }
+}
+
+/// <summary>The probes read what features encode linearly, on prompts other than the ones they were fitted on.</summary>
+public class ProbeFitTests
+{
+    [Fact]
+    public void A_linearly_encoded_target_is_read_back_and_noise_features_give_no_fit()
+    {
+        var random = new Random(4);
+        double G() => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+        const int prompts = 40, ks = 6, c = 8;
+        var targets = new double[]?[prompts][];
+        var encoded = new float[prompts][][];
+        var noise = new float[prompts][][];
+        for (var p = 0; p < prompts; p++)
+        {
+            targets[p] = new double[]?[ks];
+            encoded[p] = new float[ks][];
+            noise[p] = new float[ks][];
+            for (var k = 0; k < ks; k++)
+            {
+                var y = new[] { G(), G() };
+                targets[p][k] = k == 0 ? null : y;
+                // Features: a fixed linear mixing of the target plus 6 distractor coordinates.
+                encoded[p][k] = Enumerable.Range(0, c).Select(j => (float)(j < 2 ? y[0] * (j + 1) - y[1] : j == 2 ? y[1] : G())).ToArray();
+                noise[p][k] = Enumerable.Range(0, c).Select(_ => (float)G()).ToArray();
+            }
+        }
+        var (r2, train, test) = IclProbes.Fit(encoded, targets, 28, 1e-3);
+        Assert.True(r2 > 0.99, $"encoded R^2 {r2}");
+        Assert.Equal(28 * 5, train);
+        Assert.Equal(12 * 5, test);
+        var (none, _, _) = IclProbes.Fit(noise, targets, 28, 1e-3);
+        Assert.True(none < 0.2, $"noise R^2 {none}");
+    }
+
+    [Fact]
+    public void Probe_targets_are_the_in_context_quantities()
+    {
+        var prompts = RegressionBaselineTests.Sequences(3, 2, 6, 0, 1);
+        var targets = IclProbes.Targets(prompts, new Dictionary<string, double> { ["gd_1"] = 0.5 }, new ProbeOptions());
+        Assert.Equal([IclProbes.WOls, IclProbes.XTy, IclProbes.RidgeTarget, "gd_1_w"], targets.Select(t => t.Name));
+        var p = prompts[0];
+        Assert.Null(targets[0].Values[0][0]);
+        // Noiseless with k = 3 > d = 2: w_OLS is the true w, so it predicts y exactly.
+        var w = targets[0].Values[0][3]!;
+        Assert.Equal(p.Y[4], w[0] * p.X[4][0] + w[1] * p.X[4][1], 9);
+        var xty = targets[1].Values[0][2]!;
+        Assert.Equal(p.X[0][1] * p.Y[0] + p.X[1][1] * p.Y[1], xty[1], 12);
+        // One GD step from 0 is eta/k X^T y.
+        Assert.Equal(0.5 / 2 * xty[1], targets[3].Values[0][2]![1], 12);
     }
 }

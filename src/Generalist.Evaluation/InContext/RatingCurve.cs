@@ -5,10 +5,17 @@ namespace Generalist.Evaluation.InContext;
 /// <summary>One held-out rating as the model predicted it: the user's ratings in the model's window before it (oldest first).</summary>
 public sealed record RatingQuery(int User, int Item, double Rating, double ModelPrediction, IReadOnlyList<(int Item, double Rating)> Context);
 
-/// <summary>RMSE of one predictor per bucket of ratings in context (buckets: [Low, High] inclusive), with a bootstrap interval over users.</summary>
+/// <summary>A bucket of ratings-in-context counts, [Low, High] inclusive.</summary>
+public sealed record RatingBucket(int Low, int High)
+{
+    public bool Contains(int count) => count >= Low && count <= High;
+    public string Label => Low == High ? $"{Low}" : High == int.MaxValue ? $"{Low}+" : $"{Low}-{High}";
+}
+
+/// <summary>RMSE of one predictor per bucket of ratings in context, with a bootstrap interval over users.</summary>
 public sealed record RatingCurveSeries(string Name, double[] Rmse, Interval?[] Interval);
 
-public sealed record RatingCurveReport(IReadOnlyList<(int Low, int High)> Buckets, int[] Count, IReadOnlyList<RatingCurveSeries> Series, int Users);
+public sealed record RatingCurveReport(IReadOnlyList<RatingBucket> Buckets, int[] Count, IReadOnlyList<RatingCurveSeries> Series, int Users);
 
 /// <summary>
 /// MovieLens in context as a curve: RMSE against the number c of the user's ratings the model had
@@ -19,7 +26,7 @@ public sealed record RatingCurveReport(IReadOnlyList<(int Low, int High)> Bucket
 /// </summary>
 public static class RatingCurve
 {
-    public static readonly (int Low, int High)[] DefaultBuckets = [(0, 0), (1, 1), (2, 3), (4, 7), (8, 15), (16, 31), (32, 63), (64, int.MaxValue)];
+    public static readonly RatingBucket[] DefaultBuckets = [new(0, 0), new(1, 1), new(2, 3), new(4, 7), new(8, 15), new(16, 31), new(32, 63), new(64, int.MaxValue)];
 
     public static RatingCurveReport Evaluate(IReadOnlyList<Rating> train, IReadOnlyList<RatingQuery> queries, BootstrapOptions bootstrap,
         double regularization = 10, int iterations = 15)
@@ -40,8 +47,8 @@ public static class RatingCurve
             (RatingBaselines.ItemMean, q => itemMean.GetValueOrDefault(q.Item, mu)),
             (RatingBaselines.UserItemBias, q => mu + itemBias.GetValueOrDefault(q.Item) + UserBias(q)),
         };
-        var buckets = DefaultBuckets.Where(b => queries.Any(q => q.Context.Count >= b.Low && q.Context.Count <= b.High)).ToList();
-        int Bucket(RatingQuery q) => buckets.FindIndex(b => q.Context.Count >= b.Low && q.Context.Count <= b.High);
+        var buckets = DefaultBuckets.Where(b => queries.Any(q => b.Contains(q.Context.Count))).ToList();
+        int Bucket(RatingQuery q) => buckets.FindIndex(b => b.Contains(q.Context.Count));
         var users = queries.Select(q => q.User).Distinct().OrderBy(u => u).ToArray();
         var byUser = users.ToDictionary(u => u, u => queries.Where(q => q.User == u).ToList());
         var resamples = IclAnalysis.Resamples(users.Length, bootstrap);
@@ -71,6 +78,4 @@ public static class RatingCurve
         var count = buckets.Select((_, b) => queries.Count(q => Bucket(q) == b)).ToArray();
         return new RatingCurveReport(buckets, count, series, users.Length);
     }
-
-    public static string BucketLabel((int Low, int High) b) => b.Low == b.High ? $"{b.Low}" : b.High == int.MaxValue ? $"{b.Low}+" : $"{b.Low}-{b.High}";
 }

@@ -8,7 +8,7 @@ public static class RatingCurveWriter
 {
     public static void Write(MarkdownDocument md, RatingCurveReport curve, string directory, string plots, string stem)
     {
-        var labels = curve.Buckets.Select(RatingCurve.BucketLabel).ToList();
+        var labels = curve.Buckets.Select(b => b.Label).ToList();
         // x = the bucket's lower end (0, 1, 2, 4, ...): one point per bucket, in order.
         var xs = curve.Buckets.Select(b => (double)b.Low).ToArray();
         var chart = Charts.Line(plots, $"rmse_vs_context_{stem}", new LineChartSpec($"{stem}: RMSE vs the user's ratings in context",
