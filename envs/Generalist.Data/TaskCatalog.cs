@@ -31,7 +31,7 @@ public static class TaskCatalog
             $"Debian {DataPackages.FashionMnist.Name} {DataPackages.FashionMnist.Version}"),
         new("emoji", TaskFamily.VisionLanguage, "Twemoji pictures (downscaled to 32x32) captioned with their Unicode names; one name in ten held out.",
             $"npm {DataPackages.EmojiTwitter.Name}@{DataPackages.EmojiTwitter.Version} (artwork CC-BY 4.0, Twitter, Inc. and other contributors)"),
-        new("icl-regression", TaskFamily.InContext, "In-context linear regression: 32 (x, y) pairs per sequence, x ~ N(0, I_8), a fresh w per sequence; held-out functions from a separate seed stream.",
+        new("icl-regression", TaskFamily.InContext, "In-context regression: (x, y) pairs with a fresh function per sequence (default 32 pairs, x ~ N(0, I_8), linear; the run config's icl_regression section sets dimension, pairs, noise, input scale, function and curriculum); held-out functions from a separate seed stream.",
             "generated from the seed"),
         new("movielens", TaskFamily.InContext, "Rating prediction in context: one episode per user (first 64 ratings in time order), genres + year -> rating in half stars; one user in ten held out.",
             $"Debian {DataPackages.DsLabs.Name} {DataPackages.DsLabs.Version} (dslabs::movielens, R lazy-load data)"),
@@ -78,7 +78,7 @@ public static class TaskCatalog
             }
             case "icl-regression":
             {
-                var (train, heldOut) = IclRegressionSource.Create(options.Seed);
+                var (train, heldOut) = IclRegressionSource.Create(options.Seed, options.IclRegression);
                 return new TaskData(name, task.Family, train, heldOut, null);
             }
             case "movielens":

@@ -18,7 +18,7 @@ namespace Generalist.Data;
 /// a few hundred states from the same episode count that gives cartpole 32,000, and their
 /// specialists memorise them instead of learning the task (measured in envs/DATA.md). 0 turns it off.</param>
 public sealed record DataOptions(string CacheDirectory, int EpisodesPerTask, long Seed, double? ActionNoise = null,
-    int MinTimestepsPerTask = DataOptions.DefaultMinTimestepsPerTask)
+    int MinTimestepsPerTask = DataOptions.DefaultMinTimestepsPerTask, Sets.IclRegressionOptions? IclRegression = null)
 {
     public const int DefaultEpisodesPerTask = 100;
     public const int MaxEpisodesPerTask = 1_000_000;
@@ -42,6 +42,7 @@ public sealed record DataOptions(string CacheDirectory, int EpisodesPerTask, lon
             throw new ArgumentException($"min timesteps per task must be in [0, {MaxMinTimestepsPerTask}] (got {MinTimestepsPerTask})");
         if (ActionNoise is { } p && !(p >= 0 && p < 1))
             throw new ArgumentException($"action noise must be in [0, 1) (got {p})");
+        IclRegression?.Validate();
     }
 }
 

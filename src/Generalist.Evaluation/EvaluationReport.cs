@@ -12,7 +12,9 @@ public static class EvaluationReport
         IReadOnlyDictionary<string, (ErrorCurve Model, IReadOnlyList<ErrorCurve> Baselines)> curves,
         IReadOnlyDictionary<string, IReadOnlyList<BaselineRmse>> ratingBaselines,
         IReadOnlyList<string> captionExamples,
-        IReadOnlyDictionary<string, IReadOnlyList<FilmstripFrame>>? filmstrips = null)
+        IReadOnlyDictionary<string, IReadOnlyList<FilmstripFrame>>? filmstrips = null,
+        IReadOnlyDictionary<string, InContext.IclReport>? icl = null,
+        IReadOnlyDictionary<string, InContext.RatingCurveReport>? ratingCurves = null)
     {
         var dir = request.CheckpointPath;
         var plots = EvaluationFiles.Plots(dir, result.Suite);
@@ -62,6 +64,9 @@ public static class EvaluationReport
             md.Table(["k", "model", .. baselines.Select(b => b.Name.Replace('_', ' '))], ks.Select(k => (IReadOnlyList<string>)
                 [((int)k).ToString(), MarkdownDocument.Number(model.MeanSquaredError[(int)k], "0.#####"), .. baselines.Select(b => MarkdownDocument.Number(b.MeanSquaredError[(int)k], "0.#####"))]));
         }
+        // The full in-context analysis (every algorithm, agreement, shifted prompts) with its own JSON and CSV beside this report.
+        foreach (var (_, report) in icl ?? new Dictionary<string, InContext.IclReport>())
+            InContext.IclReportWriter.Write(md, report, dir, plots, $"icl-{result.Suite}");
         foreach (var (task, baselines) in ratingBaselines)
         {
             var t = result.Tasks.First(s => s.Task == task);
@@ -70,6 +75,7 @@ public static class EvaluationReport
                 .Concat(baselines.Select(b => (IReadOnlyList<string>)[b.Name.Replace('_', ' '), MarkdownDocument.Number(b.Rmse)])));
             md.Paragraph($"Last rating of {Num(t, "users", "0")} held-out users; baselines fitted on the training users and the held-out users' earlier ratings. " +
                          "Items are the movie's (genres, year) signature, as the episodes carry no movie id.");
+            if (ratingCurves?.GetValueOrDefault(task) is { } curve) InContext.RatingCurveWriter.Write(md, curve, dir, plots, $"{task}-{result.Suite}");
             md.Paragraph($"For context only — published figures on a different data set and split ({PublishedMovieLensFigures.Source}):");
             md.Table(["predictor (MovieLens-1M, published)", "RMSE"], PublishedMovieLensFigures.Rows.Select(r => (IReadOnlyList<string>)[r.Name, r.Rmse]));
         }
@@ -82,6 +88,7 @@ public static class EvaluationReport
             Run = new { config.Name, config.Preset, config.Steps, Tasks = config.Tasks.Select(t => t.Name) },
             Curves = curves.ToDictionary(kv => kv.Key, kv => new { Model = kv.Value.Model, kv.Value.Baselines }),
             RatingBaselines = ratingBaselines,
+            RatingCurves = ratingCurves,
             PublishedMovieLens = new { PublishedMovieLensFigures.Source, Rows = PublishedMovieLensFigures.Rows.Select(r => new { r.Name, r.Rmse }) },
         });
         AtomicFiles.WriteText(result.MarkdownPath, md.ToString());

@@ -60,6 +60,8 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
         var scores = new List<TaskScore>();
         var curves = new Dictionary<string, (ErrorCurve Model, IReadOnlyList<ErrorCurve> Baselines)>();
         var ratingBaselines = new Dictionary<string, IReadOnlyList<BaselineRmse>>();
+        var icl = new Dictionary<string, InContext.IclReport>();
+        var ratingCurves = new Dictionary<string, InContext.RatingCurveReport>();
         var examples = new List<string>();
         var episodeScores = new List<IReadOnlyList<double>>();
         var filmstrips = new Dictionary<string, IReadOnlyList<FilmstripFrame>>();
@@ -87,9 +89,10 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
                     break;
                 case TaskFamily.InContext when name == IclRegressionSource.TaskName:
                     curves[name] = evaluations.Regression(data, suite.Budget, metrics);
+                    icl[name] = evaluations.RegressionAnalysis(config.Seed, dataOptions.IclRegression ?? new IclRegressionOptions(), suite.Budget, metrics, _options.Bootstrap with { Samples = 1000 });
                     break;
                 case TaskFamily.InContext when name == MovieLensSet.TaskName:
-                    ratingBaselines[name] = evaluations.MovieLens(data, suite.Budget, metrics);
+                    (ratingBaselines[name], ratingCurves[name]) = evaluations.MovieLens(data, suite.Budget, metrics);
                     break;
             }
             scores.Add(new TaskScore(name, FamilyName(data.Family), metrics, score));
@@ -102,7 +105,7 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
             aggregate.AtOrAbove50, aggregate.AtOrAbove80, _options.Bootstrap.Samples, _options.Bootstrap.Seed);
         var result = new EvaluationResult(request.CheckpointPath, suite.Name, scores, aggregate.Mean, aggregate.AtOrAbove50, aggregate.AtOrAbove80,
             EvaluationFiles.Json(request.CheckpointPath, suite.Name), EvaluationFiles.Markdown(request.CheckpointPath, suite.Name), control);
-        EvaluationReport.Write(result, request, config, curves, ratingBaselines, examples, filmstrips);
+        EvaluationReport.Write(result, request, config, curves, ratingBaselines, examples, filmstrips, icl, ratingCurves);
         return result;
     }
 

@@ -1,6 +1,7 @@
 using Generalist.Data;
 using Generalist.Data.Sets;
 using Generalist.Envs;
+using Generalist.Evaluation.InContext;
 using Generalist.Evaluation.Scoring;
 using Generalist.Evaluation.Statistics;
 using Generalist.Model;
@@ -37,6 +38,28 @@ internal sealed class TaskEvaluations(GeneralistModel model, SequenceBuilder bui
         examples.AddRange(results.Take(5).Select(r => $"{task.Name}: \"{r.Decoded}\" (reference \"{r.Reference}\")"));
     }
 
+    /// <summary>The model's prediction for every pair of each episode: the expected bin centre at its action (NaN where not predicted).</summary>
+    public IReadOnlyList<double[]> RegressionPredictions(IReadOnlyList<Episode> episodes) =>
+        SequenceMetrics.RegressionPredictions(Score(episodes, k => k == TokenKind.ActionContinuous ? (_vocab.ContinuousOffset, _vocab.ContinuousBins) : null));
+
+    /// <summary>
+    /// The full analysis (<see cref="IclRegressionEvaluation"/>): every algorithm, agreement and the
+    /// shifted prompts, on the task as the run trained it (<paramref name="trained"/>, seed <paramref name="seed"/>).
+    /// </summary>
+    public IclReport RegressionAnalysis(long seed, IclRegressionOptions trained, SuiteBudget budget, Dictionary<string, double> metrics, BootstrapOptions bootstrap)
+    {
+        var report = IclRegressionEvaluation.Run(seed, trained, model.Config.ContextLength, e => builder.Build(e).Length, RegressionPredictions,
+            new IclEvaluationOptions(Prompts: budget.RegressionSequences, TuningPrompts: Math.Min(64, budget.RegressionSequences)) { Bootstrap = bootstrap });
+        var main = report.Conditions[0];
+        // The figures the done-when of in-context learning reads: k = 2d against least squares, and the zero predictor.
+        var k2d = Math.Min(2 * trained.Dimension, main.MaxK);
+        metrics["icl_k2d"] = k2d;
+        metrics["icl_model_mse_k2d"] = main.Model.Mse[k2d];
+        if (main.Model.Interval[k2d] is { } ci) (metrics["icl_model_mse_k2d_ci_low"], metrics["icl_model_mse_k2d_ci_high"]) = (ci.Low, ci.High);
+        foreach (var a in main.Algorithms) metrics[$"icl_{a.Name}_mse_k2d"] = a.Mse[k2d];
+        return report;
+    }
+
     /// <summary>MSE vs k for the model and the four baselines on the same held-out sequences.</summary>
     public (ErrorCurve Model, IReadOnlyList<ErrorCurve> Baselines) Regression(TaskData task, SuiteBudget budget, Dictionary<string, double> metrics)
     {
@@ -58,7 +81,7 @@ internal sealed class TaskEvaluations(GeneralistModel model, SequenceBuilder bui
     /// see the training users and the held-out users' earlier ratings. The episodes carry no movie
     /// id, so an item is the movie's (genres, year) signature as the model sees it.
     /// </summary>
-    public IReadOnlyList<BaselineRmse> MovieLens(TaskData task, SuiteBudget budget, Dictionary<string, double> metrics)
+    public (IReadOnlyList<BaselineRmse> Baselines, RatingCurveReport Curve) MovieLens(TaskData task, SuiteBudget budget, Dictionary<string, double> metrics)
     {
         var held = Take(task.HeldOut, Math.Max(budget.RegressionSequences, 32));
         var scored = Score(held, k => k == TokenKind.ActionDiscrete ? (_vocab.DiscreteOffset, 10) : null);
@@ -87,7 +110,30 @@ internal sealed class TaskEvaluations(GeneralistModel model, SequenceBuilder bui
         }
         var baselines = RatingBaselines.Evaluate(train, heldRatings);
         foreach (var b in baselines) metrics[$"{b.Name}_rmse"] = b.Rmse;
-        return baselines;
+        // Every rating of every held-out user, against the number of that user's ratings in the model's window.
+        var trainOnly = new List<Rating>();
+        for (var u = 0; u < task.Train.Count; u++) trainOnly.AddRange(task.Train.Get(u).Timesteps.Select(t => ToRating(u, t)));
+        var queries = new List<RatingQuery>();
+        for (var i = 0; i < held.Count; i++)
+        {
+            var seq = scored[i].Sequence;
+            var actions = SequenceMetrics.FirstActionPositions(seq);
+            var windows = SequenceScorer.Windows(seq, model.Config.ContextLength);
+            for (var t = 0; t < actions.Count && t < held[i].Timesteps.Count; t++)
+            {
+                var j = actions[t];
+                if (!scored[i].RangeLogProbs.TryGetValue(j, out var lp)) continue;
+                var window = windows.First(w => j >= w.FirstScored && j < w.Start + w.Length);
+                var first = actions.FindIndex(a => a >= window.Start);
+                var context = Enumerable.Range(first, t - first).Select(c => ToRating(0, held[i].Timesteps[c])).Select(r => (r.Item, r.Value)).ToList();
+                var target = ToRating(task.Train.Count + i, held[i].Timesteps[t]);
+                queries.Add(new RatingQuery(target.User, target.Item, target.Value, SequenceMetrics.Expectation(lp, MovieLensSet.ActionToRating), context));
+            }
+        }
+        var curve = RatingCurve.Evaluate(trainOnly, queries, options.Bootstrap with { Samples = 500 });
+        metrics["rating_queries"] = queries.Count;
+        metrics["max_ratings_in_context"] = queries.Max(q => q.Context.Count);
+        return (baselines, curve);
     }
 
     /// <summary>

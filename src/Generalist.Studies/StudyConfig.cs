@@ -60,6 +60,31 @@ public sealed record AblationConfig
     [JsonPropertyName("seeds")] public List<long> Seeds { get; init; } = [1, 2];
 }
 
+/// <summary>
+/// The in-context learning study (`generalist study icl`): train base (or take a checkpoint), then
+/// the behaviour analysis (model vs algorithms per k, agreement, shifted prompts), probes of every
+/// layer with a random-init control, and MovieLens RMSE against ratings in context.
+/// </summary>
+public sealed record IclStudyConfig
+{
+    /// <summary>Analyse this checkpoint (a step-N or run directory; relative paths from the study config's folder) instead of training base.</summary>
+    [JsonPropertyName("checkpoint")] public string? Checkpoint { get; init; }
+    /// <summary>Held-out prompts per condition of the behaviour analysis.</summary>
+    [JsonPropertyName("prompts")] public int Prompts { get; init; } = 256;
+    /// <summary>Other held-out prompts on which gradient descent's step size is tuned.</summary>
+    [JsonPropertyName("tuning_prompts")] public int TuningPrompts { get; init; } = 64;
+    /// <summary>Prompts whose residual streams are probed (the first of the evaluated ones).</summary>
+    [JsonPropertyName("probe_prompts")] public int ProbePrompts { get; init; } = 256;
+    /// <summary>Fraction of the probed prompts that fit the probes; the others score them.</summary>
+    [JsonPropertyName("probe_train_fraction")] public double ProbeTrainFraction { get; init; } = 0.7;
+    /// <summary>Probe ridge strength per training row (standardized features).</summary>
+    [JsonPropertyName("probe_ridge")] public double ProbeRidge { get; init; } = 1e-3;
+    /// <summary>Extra noise on y in the noisy-y condition, in units of f's standard deviation.</summary>
+    [JsonPropertyName("ood_noise")] public double OodNoise { get; init; } = 0.5;
+    /// <summary>Factor on x in the scaled-x condition.</summary>
+    [JsonPropertyName("ood_input_scale")] public double OodInputScale { get; init; } = 2.0;
+}
+
 public sealed record StudyBootstrapConfig
 {
     [JsonPropertyName("samples")] public int Samples { get; init; } = 1000;
@@ -82,6 +107,7 @@ public sealed record StudyConfig
     [JsonPropertyName("transfer")] public TransferConfig Transfer { get; init; } = new();
     [JsonPropertyName("scaling")] public ScalingConfig Scaling { get; init; } = new();
     [JsonPropertyName("ablation")] public AblationConfig Ablation { get; init; } = new();
+    [JsonPropertyName("icl")] public IclStudyConfig Icl { get; init; } = new();
     [JsonPropertyName("bootstrap")] public StudyBootstrapConfig Bootstrap { get; init; } = new();
 
     /// <summary>The parsed and validated base run config.</summary>
@@ -125,7 +151,7 @@ public sealed record StudyConfig
         if (config.Base is null) throw new ConfigException("base", $"{source}: base: required (a run config: preset, tasks, steps, ...)");
         // An explicit null section would otherwise reach the validation as a null reference.
         foreach (var (field, value) in new (string, object?)[]
-                 { ("evaluation", config.Evaluation), ("transfer", config.Transfer), ("scaling", config.Scaling), ("ablation", config.Ablation), ("bootstrap", config.Bootstrap),
+                 { ("evaluation", config.Evaluation), ("transfer", config.Transfer), ("scaling", config.Scaling), ("ablation", config.Ablation), ("icl", config.Icl), ("bootstrap", config.Bootstrap),
                    ("transfer.families", config.Transfer?.Families), ("scaling.presets", config.Scaling?.Presets), ("scaling.steps", config.Scaling?.Steps),
                    ("scaling.seeds", config.Scaling?.Seeds), ("ablation.variants", config.Ablation?.Variants), ("ablation.seeds", config.Ablation?.Seeds) })
             if (value is null) throw new ConfigException(field, $"{source}: {field}: must be given as a value, not null (leave the field out for its default)");
@@ -159,6 +185,10 @@ public sealed record StudyConfig
         }
         foreach (var dup in tr.Families.SelectMany(f => f.Value ?? []).GroupBy(t => t).Where(g => g.Count() > 1))
             e.Add(new("transfer.families", $"task '{dup.Key}' is in more than one family"));
+        var icl = Icl ?? new();
+        if (icl.ProbePrompts > icl.Prompts) e.Add(new("icl.probe_prompts", $"must be at most icl.prompts = {icl.Prompts} (got {icl.ProbePrompts})"));
+        if (icl.Prompts + icl.TuningPrompts > Generalist.Data.Sets.IclRegressionSource.HeldOutCount)
+            e.Add(new("icl.tuning_prompts", $"icl.prompts + icl.tuning_prompts must be at most the {Generalist.Data.Sets.IclRegressionSource.HeldOutCount} held-out functions (got {icl.Prompts + icl.TuningPrompts})"));
         var sc = Scaling ?? new();
         if (sc.Presets is null || sc.Presets.Count < 4) e.Add(new("scaling.presets", $"must list at least 4 model presets (got {sc.Presets?.Count ?? 0})"));
         else if (sc.Presets.Any(string.IsNullOrWhiteSpace)) e.Add(new("scaling.presets", "every entry must be a preset name (got null or empty)"));

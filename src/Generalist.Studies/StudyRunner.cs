@@ -18,6 +18,8 @@ public sealed partial class StudyRunner(StudyBackend backend) : IStudyRunner
     public async Task<StudyResult> RunAsync(StudyRequest request, IProgress<StudyProgress>? progress, CancellationToken cancellationToken)
     {
         var config = StudyConfig.Load(request.ConfigPath);
+        // A missing checkpoint is refused before anything is written.
+        if (request.Kind == StudyKinds.Icl) ResolveIclCheckpoint(config, request.ConfigPath);
         Directory.CreateDirectory(request.OutputDirectory);
         // The resolved config is kept beside the results so the report says exactly what ran.
         AtomicFiles.WriteText(Path.Combine(request.OutputDirectory, "study_config.json"), File.ReadAllText(request.ConfigPath));
@@ -27,6 +29,7 @@ public sealed partial class StudyRunner(StudyBackend backend) : IStudyRunner
             StudyKinds.Transfer => await RunTransferAsync(config, request, executor, cancellationToken),
             StudyKinds.Scaling => await RunScalingAsync(config, request, executor, cancellationToken),
             StudyKinds.Ablation => await RunAblationAsync(config, request, executor, cancellationToken),
+            StudyKinds.Icl => await RunIclAsync(config, request, progress, cancellationToken),
             _ => throw new ArgumentException($"study kind must be one of {string.Join(", ", StudyKinds.All)} (got '{request.Kind}')"),
         };
     }
@@ -125,6 +128,9 @@ public sealed partial class StudyRunner(StudyBackend backend) : IStudyRunner
 
     public const string VariantFile = "ablation_variant.json";
 
+    /// <summary>The backend, for the study kinds in the other files of this class.</summary>
+    private StudyBackend Backend => backend;
+
     /// <summary>
     /// Each ablation sub-run records the config it was asked for (merged JSON, name, seed) in
     /// <see cref="VariantFile"/> before it trains. A sub-run recorded with a different one is refused:
@@ -154,7 +160,8 @@ public sealed partial class StudyRunner(StudyBackend backend) : IStudyRunner
         new Evaluation.Evaluator(),
         preset => Generalist.Model.ParameterCounts.For(Generalist.Model.ModelPresets.Get(preset)).NonEmbedding,
         // Fine-tuning: the trainer's init_from (model weights only; fresh optimizer, step 0).
-        StartFromCheckpoint: (config, checkpoint) => config with { InitFrom = checkpoint }));
+        StartFromCheckpoint: (config, checkpoint) => config with { InitFrom = checkpoint },
+        AnalyseIcl: Evaluation.InContext.IclCheckpointAnalysis.Run));
 
     private long ParametersOf(string preset)
     {

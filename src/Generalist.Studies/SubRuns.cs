@@ -24,11 +24,13 @@ public sealed record SubRunResult(
     string? InitializedFrom);
 
 /// <summary>What a study needs from the rest of the system; <see cref="StudyRunner.CreateDefault"/> wires the real ones.</summary>
+/// <param name="AnalyseIcl">The in-context analysis of one checkpoint (behaviour, probes, MovieLens); null = the study kind icl is unavailable.</param>
 public sealed record StudyBackend(
     ITrainer Trainer,
     IEvaluator Evaluator,
     Func<string, long> NonEmbeddingParameters,
-    Func<RunConfig, string, RunConfig>? StartFromCheckpoint);
+    Func<RunConfig, string, RunConfig>? StartFromCheckpoint,
+    Func<string, Evaluation.InContext.IclAnalysisOptions, CancellationToken, Evaluation.InContext.IclCheckpointResult>? AnalyseIcl = null);
 
 /// <summary>Runs one sub-run (train, evaluate, record) unless its result file and final checkpoint already exist.</summary>
 internal sealed class SubRunExecutor(StudyBackend backend, string studyDirectory, StudyConfig study, IProgress<StudyProgress>? progress)

@@ -177,6 +177,8 @@ public sealed record RunConfig
     public string? InitFrom { get; init; }
     /// <summary>Value embedding and attention positions (Gato exact: both "none").</summary>
     [JsonPropertyName("model")] public ModelOptions Model { get; init; } = new();
+    /// <summary>The icl-regression task's shape and curriculum (read only when the mixture holds that task).</summary>
+    [JsonPropertyName("icl_regression")] public IclRegressionConfig IclRegression { get; init; } = new();
     [JsonPropertyName("optimizer")] public OptimizerConfig Optimizer { get; init; } = new();
     [JsonPropertyName("checkpoint")] public CheckpointConfig Checkpoint { get; init; } = new();
     [JsonPropertyName("held_out")] public HeldOutConfig HeldOut { get; init; } = new();
@@ -275,10 +277,15 @@ public sealed record RunConfig
         foreach (var (field, section) in new (string, object?)[]
                  {
                      ("model", Model), ("optimizer", Optimizer), ("checkpoint", Checkpoint), ("held_out", HeldOut), ("non_finite", NonFinite),
-                     ("spike", Spike), ("distributed", Distributed),
+                     ("spike", Spike), ("distributed", Distributed), ("icl_regression", IclRegression),
+                     ("icl_regression.curriculum", IclRegression?.Curriculum),
                  })
             if (section is null) e.Add(new(field, "must be an object, not null (leave it out for the defaults)"));
         foreach (var field in RunConfigFields.All) e.AddRange(field.Check(this));
+        // Rules across fields (sparse_nonzero <= dimension, the curriculum against the task): the data set's own checks, once each.
+        if (IclRegression is { Curriculum: not null } icl)
+            foreach (var (field, message) in icl.ToOptions().Problems())
+                if (!e.Any(x => x.Field == $"icl_regression.{field}")) e.Add(new($"icl_regression.{field}", message));
         if ((Model ?? new()) is { ValueHead: true, ValueEmbedding: not "fourier" })
             e.Add(new("model.value_head", "needs model.value_embedding \"fourier\""));
         return e;
@@ -327,7 +334,8 @@ public sealed record RunConfig
 
     /// <summary>How this run's task data are built from the cache at <paramref name="cacheDirectory"/>
     /// (the trainer and the evaluator both ask here, so they read the same shards).</summary>
-    public Generalist.Data.DataOptions DataOptionsIn(string cacheDirectory) => new(cacheDirectory, EpisodesPerTask, Seed, ActionNoise, MinTimestepsPerTask);
+    public Generalist.Data.DataOptions DataOptionsIn(string cacheDirectory) =>
+        new(cacheDirectory, EpisodesPerTask, Seed, ActionNoise, MinTimestepsPerTask, (IclRegression ?? new()).ToOptions());
 
     /// <summary>
     /// The model this config trains: the preset's shape (or an explicit one), its context length

@@ -61,6 +61,28 @@ public static class RunConfigFields
                                             "0 = one-hot targets, as Gato. Held-out losses stay one-hot.",
             FieldRule.Number(0, 256), c => (c.Model ?? new()).ContinuousLabelSigma),
 
+        new("icl_regression", "The icl-regression task: y = f(x) / (3 sigma) in context, a fresh f per sequence (used only when tasks holds icl-regression).",
+            FieldRule.Any("an object")),
+        new("icl_regression.dimension", "d: length of x.", FieldRule.Int(1, Generalist.Data.Sets.IclRegressionOptions.MaxDimension), c => I(c).Dimension),
+        new("icl_regression.pairs", "(x, y) pairs per sequence; each takes dimension + 2 tokens, so the prompt the model sees is at most " +
+                                    "context_length tokens long.", FieldRule.Int(1, Generalist.Data.Sets.IclRegressionOptions.MaxPairs), c => I(c).Pairs),
+        new("icl_regression.noise_std", "Gaussian noise on f(x), in units of f's standard deviation; 0 = noiseless.", FieldRule.Number(0, 10), c => I(c).NoiseStd),
+        new("icl_regression.input_scale", "x ~ N(0, input_scale^2 I).", FieldRule.Number(0, 100, minOpen: true), c => I(c).InputScale),
+        new("icl_regression.function", "gaussian: dense w ~ N(0, I); sparse: sparse_nonzero coordinates of w nonzero; relu2: a 2-layer ReLU " +
+                                       "network with hidden_units units (Garg et al. 2022).",
+            FieldRule.OneOf(Generalist.Data.Sets.IclFunctionKinds.All), c => I(c).Function),
+        new("icl_regression.sparse_nonzero", "Nonzero coordinates of w for function sparse; at most dimension.",
+            FieldRule.Int(1, Generalist.Data.Sets.IclRegressionOptions.MaxDimension), c => I(c).SparseNonZero),
+        new("icl_regression.hidden_units", "Hidden units of the relu2 target network.", FieldRule.Int(1, Generalist.Data.Sets.IclRegressionOptions.MaxHiddenUnits), c => I(c).HiddenUnits),
+        new("icl_regression.curriculum", "Dimension and pairs growing over training (Garg et al.): stage s = step / every_steps uses " +
+                                         "min(dimension, start_dimension + s * dimension_increment) coordinates of x (the rest 0) and " +
+                                         "min(pairs, start_pairs + s * pairs_increment) pairs. Held-out sequences are the full task.", FieldRule.Any("an object")),
+        new("icl_regression.curriculum.every_steps", "Optimizer steps per curriculum stage; 0 = no curriculum.", FieldRule.Int(0, 10_000_000), c => I(c).Curriculum?.EverySteps),
+        new("icl_regression.curriculum.start_dimension", "Active dimensions in stage 0; at most dimension.", FieldRule.Int(1, Generalist.Data.Sets.IclRegressionOptions.MaxDimension), c => I(c).Curriculum?.StartDimension),
+        new("icl_regression.curriculum.start_pairs", "Pairs in stage 0; at most pairs.", FieldRule.Int(1, Generalist.Data.Sets.IclRegressionOptions.MaxPairs), c => I(c).Curriculum?.StartPairs),
+        new("icl_regression.curriculum.dimension_increment", "Dimensions added per stage.", FieldRule.Int(0, Generalist.Data.Sets.IclRegressionOptions.MaxDimension), c => I(c).Curriculum?.DimensionIncrement),
+        new("icl_regression.curriculum.pairs_increment", "Pairs added per stage.", FieldRule.Int(0, Generalist.Data.Sets.IclRegressionOptions.MaxPairs), c => I(c).Curriculum?.PairsIncrement),
+
         new("optimizer", "AdamW with linear warmup and cosine decay.", FieldRule.Any("an object")),
         new("optimizer.learning_rate", "Peak learning rate after warmup.", FieldRule.Number(0, 1, minOpen: true), c => (c.Optimizer ?? new()).LearningRate),
         new("optimizer.min_lr_ratio", "Cosine decay ends at this fraction of the peak (Gato: 0.1).", FieldRule.Number(0, 1), c => (c.Optimizer ?? new()).MinLrRatio),
@@ -115,4 +137,7 @@ public static class RunConfigFields
     public static IReadOnlyList<FieldDoc> Docs { get; } = All.Select(f => f.Doc).ToList();
 
     private static DistributedConfig D(RunConfig c) => c.Distributed ?? NoDistributed;
+
+    private static IclRegressionConfig I(RunConfig c) => c.IclRegression ?? NoIcl;
+    private static readonly IclRegressionConfig NoIcl = new();
 }

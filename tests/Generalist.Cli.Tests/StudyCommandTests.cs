@@ -42,4 +42,28 @@ public class StudyCommandTests
             Directory.Delete(dir, true);
         }
     }
+
+    [Theory]
+    [InlineData("""{"prompts":16,"probe_prompts":20}""", "icl.probe_prompts: must be at most icl.prompts = 16 (got 20)")]
+    [InlineData("""{"checkpoint":"no-such-dir"}""", "icl.checkpoint: directory not found: no-such-dir")]
+    public void A_bad_icl_study_config_exits_2_with_one_line_naming_the_field(string icl, string expected)
+    {
+        var dir = Directory.CreateTempSubdirectory("study-cli-").FullName;
+        try
+        {
+            var config = Path.Combine(dir, "study.json");
+            File.WriteAllText(config, $$"""{"name":"icl","base":{"preset":"ladder-0","steps":5,"tasks":[{"name":"icl-regression"}]},"icl":{{icl}}}""");
+            var output = Path.Combine(dir, "out");
+            var (code, stdout, stderr) = CliProcess.Run(null, "study", "icl", "--config", config, "--out", output);
+            Assert.Equal(2, code);
+            Assert.Contains(expected, stderr);
+            Assert.Single(stderr.Trim().Split('\n'));
+            Assert.Equal("", stdout.Trim());
+            Assert.False(Directory.Exists(output));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }

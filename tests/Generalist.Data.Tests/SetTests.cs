@@ -74,7 +74,7 @@ public sealed class SetTests : IDisposable
         // Held-out functions are new: no weight vector repeats between the splits.
         var trainW = Enumerable.Range(0, 200).Select(i => ((IclRegressionSource)train).Weights(i)[0]).ToHashSet();
         Assert.DoesNotContain(Enumerable.Range(0, 200).Select(i => ((IclRegressionSource)heldOut).Weights(i)[0]), trainW.Contains);
-        Assert.Throws<ArgumentOutOfRangeException>(() => IclRegressionSource.Create(1, new IclRegressionOptions(Dimension: 0)));
+        Assert.Throws<ArgumentException>(() => IclRegressionSource.Create(1, new IclRegressionOptions(Dimension: 0)));
     }
 
     [Fact]

@@ -69,7 +69,7 @@ public class StudiesApiTests
         await File.WriteAllTextAsync(Path.Combine(svc.DataRoot, "configs/ablation.json"), AblationConfig);
         var kind = await Rpc.FailsWith(StatusCode.InvalidArgument, () => client.CreateStudyAsync(new CreateStudyRequest { Kind = "ablations", ConfigPath = "configs/ablation.json" }).ResponseAsync);
         Assert.Equal("kind", kind.Detail<BadRequest>()!.FieldViolations.Single().Field);
-        Assert.Contains("must be one of transfer, scaling, ablation (got 'ablations')", kind.Detail<BadRequest>()!.FieldViolations.Single().Description);
+        Assert.Contains("must be one of transfer, scaling, ablation, icl (got 'ablations')", kind.Detail<BadRequest>()!.FieldViolations.Single().Description);
 
         await File.WriteAllTextAsync(Path.Combine(svc.DataRoot, "configs/duplicate.json"), AblationConfig.Replace("\"name\": \"default\"", "\"name\": \"Gato-Exact\""));
         var duplicate = await Rpc.FailsWith(StatusCode.InvalidArgument, () => client.CreateStudyAsync(new CreateStudyRequest { Kind = "ablation", ConfigPath = "configs/duplicate.json" }).ResponseAsync);

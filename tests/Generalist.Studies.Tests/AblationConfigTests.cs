@@ -140,7 +140,7 @@ public class AblationConfigTests
     {
         var c = StudyConfig.Parse("""{"name":"ok","base":{"preset":"ladder-1","steps":30},"ablation":{}}""");
         Assert.NotEmpty(c.AblationVariants);
-        Assert.Equal(["transfer", "scaling", "ablation"], StudyKinds.All);
+        Assert.Equal(["transfer", "scaling", "ablation", "icl"], StudyKinds.All);
     }
 
     [Fact]

@@ -25,6 +25,20 @@ public interface IEpisodeSource
     Episode Get(int index);
 }
 
+/// <summary>
+/// An episode source whose training episodes change with training progress (a curriculum): the
+/// loader asks for <see cref="Get(int, int)"/> at the stage of the batch's training step. Episodes
+/// stay pure functions of (index, stage), so batches stay pure functions of the batch number.
+/// </summary>
+public interface IStagedEpisodeSource : IEpisodeSource
+{
+    /// <summary>Number of stages; 1 = not staged (the loader then reads <see cref="IEpisodeSource.Get"/> through its cache).</summary>
+    int StageCount { get; }
+    /// <summary>The stage that training step <paramref name="step"/> trains on.</summary>
+    int StageAt(long step);
+    Episode Get(int index, int stage);
+}
+
 /// <summary>An episode source over a list already in memory.</summary>
 public sealed class InMemoryEpisodeSource(string task, TaskFamily family, IReadOnlyList<Episode> episodes) : IEpisodeSource
 {

@@ -7,8 +7,10 @@ public sealed record TaskStream(string Name, double Weight, IEpisodeSource Episo
 /// Loader settings. ContextLength L: tokens per row. BatchSize: rows per batch. PatchSize P of
 /// image patches. PromptProbability: chance that a control row starts with a demonstration
 /// (Gato: 0.25). Seed: every batch is a pure function of (Seed, batch number, tasks).
+/// BatchesPerStep: batches per optimizer step (grad_accum), so that a staged source's curriculum
+/// follows optimizer steps rather than micro-batches.
 /// </summary>
-public sealed record LoaderOptions(int ContextLength, int BatchSize, int PatchSize, double PromptProbability, long Seed)
+public sealed record LoaderOptions(int ContextLength, int BatchSize, int PatchSize, double PromptProbability, long Seed, int BatchesPerStep = 1)
 {
     public const double DefaultPromptProbability = 0.25;
 
@@ -19,6 +21,7 @@ public sealed record LoaderOptions(int ContextLength, int BatchSize, int PatchSi
         if (BatchSize is < 1 or > 1 << 16) throw new ArgumentException($"batch_size must be in [1, 65536] (got {BatchSize})");
         if (PatchSize is < 1 or > 256) throw new ArgumentException($"patch_size must be in [1, 256] (got {PatchSize})");
         if (!(PromptProbability >= 0 && PromptProbability <= 1)) throw new ArgumentException($"prompt_probability must be in [0, 1] (got {PromptProbability})");
+        if (BatchesPerStep < 1) throw new ArgumentException($"batches per step must be >= 1 (got {BatchesPerStep})");
     }
 }
 

@@ -97,7 +97,7 @@ public sealed class MixtureLoader
         if (firstRow < 0 || rowCount < 1 || firstRow + rowCount > _options.BatchSize)
             throw new ArgumentOutOfRangeException(nameof(firstRow), $"rows [{firstRow}, {firstRow + rowCount}) are outside the batch's {_options.BatchSize} rows");
         var packer = new PackedBatchBuilder(rowCount, _options.ContextLength, _options.PatchSize, _vocab, _taskNames);
-        for (var i = 0; i < rowCount; i++) FillRow(packer, i, SplitMix64.For(_options.Seed, batchNumber, firstRow + i));
+        for (var i = 0; i < rowCount; i++) FillRow(packer, i, SplitMix64.For(_options.Seed, batchNumber, firstRow + i), batchNumber / _options.BatchesPerStep);
         return packer.Build();
     }
 
@@ -109,7 +109,7 @@ public sealed class MixtureLoader
         return batch;
     }
 
-    private void FillRow(PackedBatchBuilder packer, int row, SplitMix64 rng)
+    private void FillRow(PackedBatchBuilder packer, int row, SplitMix64 rng, long step)
     {
         var task = SampleTask(rng.NextDouble());
         var source = _tasks[task].Episodes;
@@ -117,7 +117,7 @@ public sealed class MixtureLoader
         var length = _options.ContextLength;
 
         var episodeIndex = rng.NextInt(count);
-        var episode = Tokenized(task, episodeIndex);
+        var episode = Tokenized(task, episodeIndex, step);
         var unit = rng.NextInt(episode.UnitCount);
 
         var prompted = source.Family == TaskFamily.Control && count > 1 && rng.NextDouble() < _options.PromptProbability;
@@ -125,7 +125,7 @@ public sealed class MixtureLoader
         {
             var demoIndex = rng.NextInt(count - 1);
             if (demoIndex >= episodeIndex) demoIndex++;
-            var demo = Tokenized(task, demoIndex);
+            var demo = Tokenized(task, demoIndex, step);
             var budget = Math.Min((int)(length * PromptBudgetFraction), length - episode.UnitLength(unit));
             var fromEnd = rng.NextDouble() < 0.5;
             int first, units;
@@ -149,7 +149,7 @@ public sealed class MixtureLoader
             var units = SequencePacker.UnitsFitting(episode, unit, packer.Remaining(row));
             packer.TryAppend(row, episode, unit, units);
             if (unit + units < episode.UnitCount || packer.Remaining(row) == 0) return;
-            episode = Tokenized(task, rng.NextInt(count));
+            episode = Tokenized(task, rng.NextInt(count), step);
             unit = 0;
             if (episode.UnitLength(0) > packer.Remaining(row)) return;
         }
@@ -160,6 +160,14 @@ public sealed class MixtureLoader
         for (var i = 0; i < _cumulativeWeights.Length - 1; i++)
             if (u < _cumulativeWeights[i]) return i;
         return _cumulativeWeights.Length - 1;
+    }
+
+    private TokenizedEpisode Tokenized(int task, int episode, long step)
+    {
+        // A curriculum's episodes depend on the step: generated on demand (cheap), never cached under the plain index.
+        if (_tasks[task].Episodes is IStagedEpisodeSource { StageCount: > 1 } staged)
+            return _builder.Build(staged.Get(episode, staged.StageAt(step)) ?? throw new InvalidOperationException($"task '{_taskNames[task]}': episode {episode} is null"), task);
+        return Tokenized(task, episode);
     }
 
     private TokenizedEpisode Tokenized(int task, int episode) =>

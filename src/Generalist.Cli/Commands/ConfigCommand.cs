@@ -24,7 +24,7 @@ public static class ConfigCommand
 
     private static Command Show()
     {
-        var study = new Option<bool>("--study") { Description = "A study config (transfer, scaling, ablation) instead of a run config." };
+        var study = new Option<bool>("--study") { Description = "A study config (transfer, scaling, ablation, icl) instead of a run config." };
         var preset = new Option<string?>("--preset") { Description = $"Model preset of the shown config: {string.Join(", ", ModelPresets.Names)}." };
         var tasks = new Option<string?>("--tasks") { Description = $"Task mixture of the shown config, {TaskList.Syntax}. Tasks: {TaskList.Known}." };
         var command = new Command("show",
@@ -73,7 +73,7 @@ public static class ConfigCommand
         new CommentedJson(StudyDocs(), StudyNode(new RunConfig()), RunNotes(run, "base."))
             .Write(StudyNode(run),
             [
-                "Generalist study config: `generalist study transfer|scaling|ablation --config FILE`.",
+                "Generalist study config: `generalist study transfer|scaling|ablation|icl --config FILE`.",
                 "\"base\" is a full run config (the fields of `generalist config show`); transfer needs transfer.families covering base.tasks.",
                 "Comments are allowed; a field left out takes its default; unknown fields are errors. Check a file with `generalist config check FILE`.",
             ]);

@@ -7,17 +7,18 @@ using Spectre.Console;
 namespace Generalist.Cli.Commands;
 
 /// <summary>
-/// `generalist study transfer|scaling|ablation --config FILE [--out DIR] [--json]` runs a study locally
+/// `generalist study transfer|scaling|ablation|icl --config FILE [--out DIR] [--json]` runs a study locally
 /// through the real trainer and evaluator; `generalist study fit --input RESULTS.csv` fits scaling
 /// laws to any (task, params, tokens, loss[, score]) table.
 /// </summary>
 public static class StudyCommand
 {
-    public static Command Create() => new("study", "Transfer, scaling and ablation studies, and scaling-law fits to any results table.")
+    public static Command Create() => new("study", "Transfer, scaling, ablation and in-context learning studies, and scaling-law fits to any results table.")
     {
         RunStudy(StudyKinds.Transfer, "Train a generalist, one specialist per task and leave-one-family-out generalists (then fine-tuned); evaluate all; write the transfer report."),
         RunStudy(StudyKinds.Scaling, "Train several model sizes on the same data; fit loss and score against parameters and FLOPs; write the scaling report."),
         RunStudy(StudyKinds.Ablation, "Train each variant of the base config (default: the ladder from Gato exact to this project's defaults) once per seed; evaluate all; write the ablation report."),
+        RunStudy(StudyKinds.Icl, "Train base (or take icl.checkpoint); compare the model with least squares, ridge, k-NN, averaging and gradient descent per k (agreement, shifted prompts), probe every layer against a random-init control, MovieLens RMSE vs ratings in context; write report.md, JSON and CSV."),
         Fit(),
     };
 

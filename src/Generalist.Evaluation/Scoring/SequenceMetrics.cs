@@ -107,6 +107,12 @@ public static class SequenceMetrics
         return e / z;
     }
 
+    /// <summary>Per sequence, the expected bin centre at each timestep's first action (NaN where it was not predicted).</summary>
+    public static IReadOnlyList<double[]> RegressionPredictions(IReadOnlyList<ScoredSequence> scored) =>
+        scored.Select(s => FirstActionPositions(s.Sequence)
+            .Select(j => s.RangeLogProbs.TryGetValue(j, out var lp) ? Expectation(lp, i => ContinuousTokenizer.BinCentre(i)) : double.NaN)
+            .ToArray()).ToList();
+
     /// <summary>
     /// In-context regression: the model's prediction for pair k is the expected bin centre of its
     /// distribution over continuous bins at that pair's action (the MSE-optimal point estimate),
@@ -119,9 +125,7 @@ public static class SequenceMetrics
             e.Timesteps.Select(t => t.Observation.Continuous!.Select(v => (double)v).ToArray()).ToArray(),
             e.Timesteps.Select(t => (double)t.Action!.Continuous![0]).ToArray())).ToList();
         var d = sequences[0].Dimension;
-        var predictions = scored.Select(s => FirstActionPositions(s.Sequence)
-            .Select(j => s.RangeLogProbs.TryGetValue(j, out var lp) ? Expectation(lp, i => ContinuousTokenizer.BinCentre(i)) : double.NaN)
-            .ToArray()).ToList();
+        var predictions = RegressionPredictions(scored);
         var model = RegressionBaselines.CurveFromPredictions("model", sequences, predictions, 2 * d);
         return (model, RegressionBaselines.Evaluate(sequences, 2 * d, ridgeLambda));
     }

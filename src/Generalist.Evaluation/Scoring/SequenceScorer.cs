@@ -20,9 +20,12 @@ public sealed class ScoredSequence(TokenizedEpisode sequence)
 }
 
 /// <summary>
-/// Runs the model over whole sequences in context-sized windows. Windows start every L - 1
-/// positions so each token after the first is predicted exactly once; a window's context starts
-/// at its first position (the model has no absolute positions, so any window is a valid input).
+/// Runs the model over whole sequences in context-sized windows. Every window starts on a timestep
+/// boundary, as training rows do (a window starting mid-timestep would show the model a context
+/// it never trained on, e.g. a rating without its movie): the next window starts at the last
+/// timestep boundary inside the current one, and each token after the first is predicted exactly
+/// once, by the first window that predicts it (the one with the longer context). Only when a
+/// single timestep is longer than the window does a window start mid-timestep (L - 1 on).
 /// Only the first maxTokens positions of a sequence are scored. Windows are batched; shorter ones are padded at the end, which a causal model never attends to.
 /// </summary>
 public static class SequenceScorer
@@ -38,10 +41,10 @@ public static class SequenceScorer
         device ??= CPU;
         var length = model.Config.ContextLength;
         var results = sequences.Select(s => new ScoredSequence(s)).ToList();
-        var windows = new List<(int Seq, int Start, int Length)>();
+        var windows = new List<(int Seq, int Start, int Length, int FirstScored)>();
         for (var i = 0; i < sequences.Count; i++)
-            for (var start = 0; start < Math.Min(sequences[i].Length, maxTokens) - 1; start += length - 1)
-                windows.Add((i, start, Math.Min(length, Math.Min(sequences[i].Length, maxTokens) - start)));
+            foreach (var (start, len, first) in Windows(sequences[i], length, maxTokens))
+                windows.Add((i, start, len, first));
         model.eval();
         for (var b0 = 0; b0 < windows.Count; b0 += batchSize)
         {
@@ -54,7 +57,7 @@ public static class SequenceScorer
             var targets = new long[batch.Count * t];
             for (var r = 0; r < batch.Count; r++)
             {
-                var (s, start, len) = batch[r];
+                var (s, start, len, _) = batch[r];
                 var tokens = sequences[s].Tokens;
                 for (var k = 0; k + 1 < len; k++) targets[r * t + k] = tokens[start + k + 1];
             }
@@ -63,12 +66,13 @@ public static class SequenceScorer
             var argmax = logp.argmax(2).cpu().data<long>().ToArray();                                             // (B, T)
             for (var r = 0; r < batch.Count; r++)
             {
-                var (s, start, len) = batch[r];
+                var (s, start, len, firstScored) = batch[r];
                 var result = results[s];
                 var kinds = sequences[s].Kinds;
                 for (var k = 0; k + 1 < len; k++)
                 {
                     var j = start + k + 1;
+                    if (j < firstScored) continue; // already predicted by the window before, with more context
                     result.Nats[j] = nats[r * t + k];
                     result.Argmax[j] = (int)argmax[r * t + k];
                     if (ranges?.Invoke(kinds[j]) is { } range)
@@ -77,6 +81,36 @@ public static class SequenceScorer
             }
         }
         return results;
+    }
+
+    /// <summary>
+    /// The windows that score a sequence: (start, length, first position scored). Starts are timestep
+    /// (unit) boundaries; each position in [1, min(Length, maxTokens)) is scored by exactly one window.
+    /// </summary>
+    public static List<(int Start, int Length, int FirstScored)> Windows(TokenizedEpisode sequence, int length, int maxTokens = int.MaxValue)
+    {
+        if (length < 2) throw new ArgumentOutOfRangeException(nameof(length), length, "a scoring window needs at least 2 positions");
+        var end = Math.Min(sequence.Length, maxTokens);
+        var windows = new List<(int, int, int)>();
+        var start = 0;
+        var scoredUpTo = 1; // position 0 starts the sequence and is never predicted
+        while (scoredUpTo < end)
+        {
+            var len = Math.Min(length, end - start);
+            windows.Add((start, len, scoredUpTo));
+            scoredUpTo = start + len;
+            if (scoredUpTo >= end) break;
+            // The last unit boundary after this start from which the next window still predicts position scoredUpTo.
+            var next = -1;
+            for (var u = 0; u < sequence.UnitCount; u++)
+            {
+                var b = sequence.UnitStart(u);
+                if (b > start && b < scoredUpTo) next = b;
+                if (b >= scoredUpTo) break;
+            }
+            start = next >= 0 ? next : scoredUpTo - 1;
+        }
+        return windows;
     }
 }
 

@@ -15,7 +15,7 @@ using StudyProgressEvent = Generalist.Service.Api.V1.StudyProgress;
 
 namespace Generalist.Service.Jobs;
 
-/// <summary>Transfer, scaling and ablation studies through <see cref="IStudyRunner"/>; output under studies/{name}.</summary>
+/// <summary>Transfer, scaling, ablation and in-context learning studies through <see cref="IStudyRunner"/>; output under studies/{name}.</summary>
 public sealed class StudyManager(
     RunRegistry registry,
     JobScheduler scheduler,

@@ -29,7 +29,7 @@ public sealed class CatalogTrainingData(string? cacheDirectory = null) : ITraini
                 throw new ConfigException($"tasks[{i}].name", $"tasks[{i}].name: {e.Message}");
             }
         }
-        var loaderOptions = new LoaderOptions(model.ContextLength, config.BatchSize, model.PatchSize, config.PromptProbability, config.Seed);
+        var loaderOptions = new LoaderOptions(model.ContextLength, config.BatchSize, model.PatchSize, config.PromptProbability, config.Seed, config.GradAccum);
         var streams = loaded.Select((t, i) => new TaskStream(t.Name, config.Tasks[i].Weight, t.Train)).ToList();
         var train = new MixtureLoader(streams, loaderOptions, VocabularyLayout.Default);
         var heldOut = new HeldOutLoaders(loaded, loaderOptions with { Seed = HeldOutSeed });
