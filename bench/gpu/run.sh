@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole GPU check as ONE command for a lent NVIDIA H100/H200 (device time is 15 minutes per
-# session in all; this aims at under 8). From the repository root, after bench/gpu/pack-carry.sh
+# The whole GPU check as ONE command for a lent NVIDIA H100/H200 (device time is typically 15
+# minutes in all; this aims at under 8). From the repository root, after bench/gpu/pack-carry.sh
 # has filled the carried bench/gpu/carry/:
 #     bench/gpu/run.sh                 # on the device: writes $OUT/gpu-results.{json,md}
 #     bench/gpu/run.sh --dry-run       # here, on CPU: every step that can run without a GPU
