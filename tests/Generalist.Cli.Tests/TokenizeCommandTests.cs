@@ -39,7 +39,8 @@ public sealed class TokenizeCommandTests : IDisposable
         Assert.True(action.GetProperty("loss").GetBoolean());
         Assert.Equal(1, action.GetProperty("value").GetInt32());
         Assert.Equal(8192 + 744, positions[^4].GetProperty("token").GetInt32()); // x = 1 -> bin 744
-        Assert.True(positions[0].GetProperty("loss").GetBoolean()); // text
+        Assert.Equal("text", kinds[0]);
+        Assert.False(positions[0].GetProperty("loss").GetBoolean()); // text read before an action is an observation
     }
 
     [Fact]
