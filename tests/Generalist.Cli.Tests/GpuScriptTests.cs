@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Generalist.Cli.Tests;
@@ -82,18 +81,6 @@ public class GpuScriptTests
     private static string FindRepo([System.Runtime.CompilerServices.CallerFilePath] string source = "") =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, "..", ".."));
 
-    private static (int Code, string Stdout, string Stderr) Run(string file, string directory, Dictionary<string, string>? env, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file, args) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(1_500_000))
-        {
-            p.Kill(true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in 25 min");
-        }
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Stdout, string Stderr) Run(string file, string directory, Dictionary<string, string>? env, params string[] args) =>
+        CliProcess.RunProgram(file, directory, env, TimeSpan.FromMinutes(25), args);
 }
