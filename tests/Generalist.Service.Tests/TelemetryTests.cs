@@ -10,6 +10,7 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Generalist.Service.Tests;
 
+[Collection(MetricsScrape.Name)]
 public class TelemetryTests
 {
     // Labels every sample carries from the SDK (the meter), not from our attributes.
