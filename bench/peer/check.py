@@ -66,7 +66,8 @@ def run(args):
     model.load_state_dict(weights, strict=True)  # every key by name, every shape
     model.train()
     opt = config["optimizer"]
-    optimizer = AdamW(model.named_parameters(), beta1=opt["beta1"], beta2=opt["beta2"], weight_decay=opt["weight_decay"])
+    optimizer = AdamW(model.named_parameters(), beta1=opt["beta1"], beta2=opt["beta2"], weight_decay=opt["weight_decay"],
+                      decay_token_embedding=opt.get("decay_token_embedding", True))
     moments, _ = safetensors_io.read(os.path.join(args.checkpoint, "optimizer.safetensors"))
     optimizer.load_state(moments, state["optimizer_steps"])
     batch = {k: batch_file[k] for k in INPUTS}

@@ -1,6 +1,7 @@
 """Our AdamW (src/Generalist.Training/Optim/AdamW.cs over libtorch's _fused_adamw_), written out.
 
-- Weight decay only on 2-D weights (nanoGPT's rule), every other parameter in a group with 0.
+- Weight decay only on 2-D weights (nanoGPT's rule; the token embedding exempt when the run config
+  says optimizer.decay_token_embedding false), every other parameter in a group with 0.
 - A parameter without a gradient this step still gets an update with a zero gradient (the fused
   kernel is handed zeros_like(p)), so its moments decay and momentum keeps moving it.
 - The global clip: total = ||(||g_i||)_i||, g *= min(1, max_norm / (total + 1e-6)), over the
@@ -14,9 +15,10 @@ import torch
 
 
 class AdamW:
-    def __init__(self, named_params, lr_unused=None, beta1=0.9, beta2=0.95, eps=1e-8, weight_decay=0.1):
+    def __init__(self, named_params, lr_unused=None, beta1=0.9, beta2=0.95, eps=1e-8, weight_decay=0.1, decay_token_embedding=True):
         self.params = [(n, p) for n, p in named_params if p.requires_grad]
         self.beta1, self.beta2, self.eps, self.weight_decay = beta1, beta2, eps, weight_decay
+        self.decay_token_embedding = decay_token_embedding
         self.exp_avg = {n: torch.zeros_like(p) for n, p in self.params}
         self.exp_avg_sq = {n: torch.zeros_like(p) for n, p in self.params}
         self.step_count = 0
@@ -52,7 +54,8 @@ class AdamW:
         bias2_sqrt = math.sqrt(1 - self.beta2 ** t)
         for n, p in self.params:
             g = p.grad if p.grad is not None else torch.zeros_like(p)
-            wd = self.weight_decay if p.dim() == 2 else 0.0
+            exempt = n == "token_embedding.weight" and not self.decay_token_embedding
+            wd = self.weight_decay if p.dim() == 2 and not exempt else 0.0
             m, v = self.exp_avg[n], self.exp_avg_sq[n]
             p.mul_(1 - lr * wd)
             m.lerp_(g, 1 - self.beta1)

@@ -19,6 +19,11 @@ public sealed record OptimizerConfig
     [JsonPropertyName("warmup_steps")] public int WarmupSteps { get; init; } = 20;
     /// <summary>Decoupled weight decay, applied to 2-D weights only (not norms, biases, embeddings of positions).</summary>
     [JsonPropertyName("weight_decay")] public double WeightDecay { get; init; } = 0.1;
+    /// <summary>
+    /// Whether the token embedding (every text, bin and special row, and the tied head) decays too;
+    /// false exempts it, so rows of rarely seen bins are not pulled to zero between their visits.
+    /// </summary>
+    [JsonPropertyName("decay_token_embedding")] public bool DecayTokenEmbedding { get; init; } = true;
     [JsonPropertyName("beta1")] public double Beta1 { get; init; } = 0.9;
     /// <summary>0.95 rather than 0.999: steadier for transformers with large batches.</summary>
     [JsonPropertyName("beta2")] public double Beta2 { get; init; } = 0.95;
@@ -158,6 +163,12 @@ public sealed record RunConfig
     /// </summary>
     [JsonPropertyName("action_noise"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? ActionNoise { get; init; }
+    /// <summary>
+    /// Probability in [0, 1) that a control timestep's action tokens are hidden (read as pad) from
+    /// the positions after them in a training row, against copying action history; the targets stay
+    /// the expert's actions. Held-out batches never hide. 0 = off.
+    /// </summary>
+    [JsonPropertyName("action_history_dropout")] public double ActionHistoryDropout { get; init; }
     /// <summary>
     /// The machine's dense matmul peak in FLOP/s for the run's precision, the MFU denominator.
     /// 0 = measure it once at the start of the run (about a second: median of large square matmuls);

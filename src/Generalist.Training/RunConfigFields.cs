@@ -41,6 +41,9 @@ public static class RunConfigFields
         new("action_noise", "Probability that a step of a control task's training episodes executes a perturbed action instead of the " +
                             "expert's (the perturbed action carries no loss); 0 = plain expert episodes. Sokoban is never perturbed.",
             FieldRule.Number(0, 1, maxOpen: true).OrNull("each task's default"), c => c.ActionNoise),
+        new("action_history_dropout", "Probability that a control timestep's action tokens are hidden (read as pad) from the later positions of a " +
+                                      "training row, against copying action history; targets stay the expert's. Held-out batches never hide. 0 = off.",
+            FieldRule.Number(0, 1, maxOpen: true), c => c.ActionHistoryDropout),
         new("peak_flops", "The machine's dense matmul peak in FLOP/s, the MFU denominator; 0 = measure it at the start " +
                           "(GENERALIST_PEAK_FLOPS overrides).", FieldRule.Finite(0, strict: false, "0 = measure"), c => c.PeakFlops),
         new("init_from", "Start from this checkpoint's model weights (a step-N directory, or a run directory for its newest " +
@@ -88,6 +91,8 @@ public static class RunConfigFields
         new("optimizer.min_lr_ratio", "Cosine decay ends at this fraction of the peak (Gato: 0.1).", FieldRule.Number(0, 1), c => (c.Optimizer ?? new()).MinLrRatio),
         new("optimizer.warmup_steps", "Linear warmup steps from 0 to the peak.", FieldRule.Int(0, 10_000_000), c => (c.Optimizer ?? new()).WarmupSteps),
         new("optimizer.weight_decay", "Decoupled weight decay on 2-D weights (not norms, biases or position embeddings).", FieldRule.Number(0, 10), c => (c.Optimizer ?? new()).WeightDecay),
+        new("optimizer.decay_token_embedding", "Whether the token embedding (text, bin and special rows; the tied head) decays too; false exempts it.",
+            FieldRule.Bool, c => (c.Optimizer ?? new()).DecayTokenEmbedding),
         new("optimizer.beta1", "AdamW's first-moment decay.", FieldRule.Number(0, 1, maxOpen: true), c => (c.Optimizer ?? new()).Beta1),
         new("optimizer.beta2", "AdamW's second-moment decay (0.95: steadier for transformers than 0.999).", FieldRule.Number(0, 1, maxOpen: true), c => (c.Optimizer ?? new()).Beta2),
         new("optimizer.grad_clip", "Global gradient-norm clip.", FieldRule.Finite(0, strict: true), c => (c.Optimizer ?? new()).GradClip),

@@ -233,6 +233,49 @@ public class MixtureLoaderTests
         Assert.Contains("appears twice", Assert.Throws<ArgumentException>(() => new MixtureLoader([tasks[0], tasks[0]], new LoaderOptions(32, 2, 16, 0.2, 0), V)).Message);
     }
 
+    [Fact]
+    public void Action_history_dropout_hides_whole_actions_from_inputs_only_and_is_seeded()
+    {
+        const int obsDim = 3, actionDim = 2, l = 128, b = 16;
+        MixtureLoader Loader(double hide, long seed) =>
+            new([new TaskStream("control", 1, Fixtures.ControlSource("control", 12, 3, 40, obsDim, actionDim, 99))],
+                new LoaderOptions(l, b, 16, 0.25, seed) { ActionHistoryDropout = hide }, V);
+        var plain = Loader(0, 5).BuildBatch(3);
+        var hidden = Loader(0.3, 5).BuildBatch(3);
+        // Same rows, same targets; only inputs at action positions differ, and only whole actions.
+        Assert.Equal(plain.Targets, hidden.Targets);
+        Assert.Equal(plain.LocalPositions, hidden.LocalPositions);
+        int hiddenActions = 0, actions = 0;
+        for (var row = 0; row < b; row++)
+        {
+            foreach (var step in ParseRow(plain, row, obsDim, actionDim))
+            {
+                var first = row * l + step.Start + 2 + obsDim + 1; // the first action token
+                actions++;
+                var isHidden = hidden.Tokens[first] == V.Pad;
+                for (var j = 0; j < actionDim; j++)
+                {
+                    Assert.Equal(isHidden ? V.Pad : plain.Tokens[first + j], hidden.Tokens[first + j]);
+                    // The separator (first - 1) still predicts the first action token; later tokens of a
+                    // hidden action lose their loss, because their inputs are hidden.
+                    var target = first - 1 + j;
+                    Assert.Equal(isHidden && j > 0 ? 0f : plain.LossMask[target], hidden.LossMask[target]);
+                }
+                if (isHidden) hiddenActions++;
+            }
+        }
+        Assert.InRange(hiddenActions / (double)actions, 0.2, 0.4);
+        // Everything but hidden actions is untouched.
+        for (var i = 0; i < plain.Tokens.Length; i++)
+            if (hidden.Tokens[i] != plain.Tokens[i]) Assert.Equal(V.Pad, hidden.Tokens[i]);
+        // Seeded: the same seed hides the same actions, another seed others.
+        MixtureLoaderTests.AssertSameBatch(hidden, Loader(0.3, 5).BuildBatch(3));
+        Assert.NotEqual(hidden.Tokens, Loader(0.3, 6).BuildBatch(3).Tokens);
+        // Off is exactly the loader without the option.
+        MixtureLoaderTests.AssertSameBatch(plain, Loader(0, 5).BuildBatch(3));
+        Assert.Contains("action_history_dropout", Assert.Throws<ArgumentException>(() => Loader(1, 5)).Message);
+    }
+
     internal static void AssertSameBatch(PackedBatch a, PackedBatch b)
     {
         Assert.Equal(a.Tokens, b.Tokens);

@@ -26,6 +26,9 @@ public class ModelOptionsTests
     [InlineData("""{"model": null}""", "model")]
     [InlineData("""{"model": {"rope": true}}""", "model.rope")]
     [InlineData("""{"action_noise": 1.5}""", "action_noise")]
+    [InlineData("""{"action_history_dropout": 1}""", "action_history_dropout")]
+    [InlineData("""{"action_history_dropout": -0.1}""", "action_history_dropout")]
+    [InlineData("""{"optimizer": {"decay_token_embedding": "no"}}""", "optimizer.decay_token_embedding")]
     public void Bad_model_options_name_the_field(string json, string field)
     {
         var e = Assert.Throws<ConfigException>(() => RunConfig.Parse(json));

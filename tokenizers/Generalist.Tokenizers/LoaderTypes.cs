@@ -8,11 +8,19 @@ public sealed record TaskStream(string Name, double Weight, IEpisodeSource Episo
 /// image patches. PromptProbability: chance that a control row starts with a demonstration
 /// (Gato: 0.25). Seed: every batch is a pure function of (Seed, batch number, tasks).
 /// BatchesPerStep: batches per optimizer step (grad_accum), so that a staged source's curriculum
-/// follows optimizer steps rather than micro-batches.
+/// follows optimizer steps rather than micro-batches. ActionHistoryDropout: chance that a control
+/// timestep's action tokens are hidden as history (tokenizers/README.md, "Action-history dropout").
 /// </summary>
 public sealed record LoaderOptions(int ContextLength, int BatchSize, int PatchSize, double PromptProbability, long Seed, int BatchesPerStep = 1)
 {
     public const double DefaultPromptProbability = 0.25;
+
+    /// <summary>
+    /// Probability in [0, 1) that a control timestep's action tokens are read as the pad token by
+    /// the positions after them (their targets stay the expert's action), so the model cannot lean
+    /// on copying its action history. 0 = off: batches are those of a loader without the option.
+    /// </summary>
+    public double ActionHistoryDropout { get; init; }
 
     /// <summary>Throws an ArgumentException naming the first invalid field and its allowed range.</summary>
     public void Validate()
@@ -22,6 +30,7 @@ public sealed record LoaderOptions(int ContextLength, int BatchSize, int PatchSi
         if (PatchSize is < 1 or > 256) throw new ArgumentException($"patch_size must be in [1, 256] (got {PatchSize})");
         if (!(PromptProbability >= 0 && PromptProbability <= 1)) throw new ArgumentException($"prompt_probability must be in [0, 1] (got {PromptProbability})");
         if (BatchesPerStep < 1) throw new ArgumentException($"batches per step must be >= 1 (got {BatchesPerStep})");
+        if (!(ActionHistoryDropout >= 0 && ActionHistoryDropout < 1)) throw new ArgumentException($"action_history_dropout must be in [0, 1) (got {ActionHistoryDropout})");
     }
 }
 

@@ -96,8 +96,17 @@ public sealed class MixtureLoader
     {
         if (firstRow < 0 || rowCount < 1 || firstRow + rowCount > _options.BatchSize)
             throw new ArgumentOutOfRangeException(nameof(firstRow), $"rows [{firstRow}, {firstRow + rowCount}) are outside the batch's {_options.BatchSize} rows");
-        var packer = new PackedBatchBuilder(rowCount, _options.ContextLength, _options.PatchSize, _vocab, _taskNames);
-        for (var i = 0; i < rowCount; i++) FillRow(packer, i, SplitMix64.For(_options.Seed, batchNumber, firstRow + i), batchNumber / _options.BatchesPerStep);
+        var packer = new PackedBatchBuilder(rowCount, _options.ContextLength, _options.PatchSize, _vocab, _taskNames, tracksKinds: _options.ActionHistoryDropout > 0);
+        for (var i = 0; i < rowCount; i++)
+        {
+            var task = FillRow(packer, i, SplitMix64.For(_options.Seed, batchNumber, firstRow + i), batchNumber / _options.BatchesPerStep);
+            if (_options.ActionHistoryDropout > 0 && _tasks[task].Episodes.Family == TaskFamily.Control)
+            {
+                // Its own stream: with the option off, every row is what it was without it.
+                var hide = SplitMix64.For(~_options.Seed, batchNumber, firstRow + i);
+                packer.HideActionHistory(i, _options.ActionHistoryDropout, ref hide);
+            }
+        }
         return packer.Build();
     }
 
@@ -109,7 +118,8 @@ public sealed class MixtureLoader
         return batch;
     }
 
-    private void FillRow(PackedBatchBuilder packer, int row, SplitMix64 rng, long step)
+    /// <summary>Fills one row; returns the task it holds.</summary>
+    private int FillRow(PackedBatchBuilder packer, int row, SplitMix64 rng, long step)
     {
         var task = SampleTask(rng.NextDouble());
         var source = _tasks[task].Episodes;
@@ -148,10 +158,10 @@ public sealed class MixtureLoader
         {
             var units = SequencePacker.UnitsFitting(episode, unit, packer.Remaining(row));
             packer.TryAppend(row, episode, unit, units);
-            if (unit + units < episode.UnitCount || packer.Remaining(row) == 0) return;
+            if (unit + units < episode.UnitCount || packer.Remaining(row) == 0) return task;
             episode = Tokenized(task, rng.NextInt(count), step);
             unit = 0;
-            if (episode.UnitLength(0) > packer.Remaining(row)) return;
+            if (episode.UnitLength(0) > packer.Remaining(row)) return task;
         }
     }
 
@@ -182,6 +192,8 @@ public sealed class MixtureLoader
     {
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"L={o.ContextLength};B={o.BatchSize};P={o.PatchSize};prompt={o.PromptProbability:R}");
+        // Only when on, so cursors saved before the option existed stay valid.
+        if (o.ActionHistoryDropout > 0) sb.Append(CultureInfo.InvariantCulture, $";hide={o.ActionHistoryDropout:R}");
         foreach (var t in tasks) sb.Append(CultureInfo.InvariantCulture, $";{t.Name}:{t.Weight:R}:{t.Episodes.Count}");
         return sb.ToString();
     }

@@ -12,7 +12,9 @@ public sealed class PackedBatchBuilder
 {
     private readonly VocabularyLayout _vocab;
     private readonly long[] _tokens;
+    private readonly TokenKind[]? _kinds; // only for action-history dropout: the packing hot path copies no kinds otherwise
     private readonly bool[] _loss;
+    private readonly List<(int Offset, int Count)> _hiddenActions = [];
     private readonly long[] _positions;
     private readonly long[] _taskIds;
     private readonly long[] _patchIndex;
@@ -28,7 +30,8 @@ public sealed class PackedBatchBuilder
     public int PatchLength { get; }
     public IReadOnlyList<string> TaskNames { get; }
 
-    public PackedBatchBuilder(int batchSize, int contextLength, int patchSize, VocabularyLayout vocab, IReadOnlyList<string> taskNames)
+    /// <param name="tracksKinds">Keep each position's token kind, which <see cref="HideActionHistory"/> needs.</param>
+    public PackedBatchBuilder(int batchSize, int contextLength, int patchSize, VocabularyLayout vocab, IReadOnlyList<string> taskNames, bool tracksKinds = false)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch_size must be at least 1");
         if (contextLength < 2) throw new ArgumentOutOfRangeException(nameof(contextLength), contextLength, "context_length must be at least 2");
@@ -40,6 +43,7 @@ public sealed class PackedBatchBuilder
         TaskNames = taskNames;
         var n = batchSize * contextLength;
         _tokens = new long[n];
+        _kinds = tracksKinds ? new TokenKind[n] : null;
         _loss = new bool[n];
         _positions = new long[n];
         _taskIds = new long[n];
@@ -71,6 +75,7 @@ public sealed class PackedBatchBuilder
         var positions = seq.Positions.Slice(start, n);
         var patchRefs = seq.PatchRefs.Slice(start, n);
         Widen(tokens, _tokens.AsSpan(offset, n));
+        if (_kinds is not null) seq.Kinds.Slice(start, n).CopyTo(_kinds.AsSpan(offset, n));
         Widen(positions, _positions.AsSpan(offset, n));
         var dstPatch = _patchIndex.AsSpan(offset, n);
         if (patchEnd == patchStart)
@@ -90,6 +95,32 @@ public sealed class PackedBatchBuilder
         _rowLength[row] += n;
         return true;
     }
+
+    /// <summary>
+    /// Action-history dropout on what the row holds so far: each timestep's action tokens are
+    /// hidden with the given probability, one draw per timestep from <paramref name="rng"/>. A
+    /// hidden action reads as the pad token to every later position, while the targets stay the
+    /// original tokens, so the separator still learns the expert's action. A multi-token action's
+    /// later tokens would be predicted from hidden inputs: those targets lose their loss.
+    /// </summary>
+    public void HideActionHistory(int row, double probability, ref SplitMix64 rng)
+    {
+        if ((uint)row >= (uint)BatchSize) throw new ArgumentOutOfRangeException(nameof(row));
+        if (_kinds is null) throw new InvalidOperationException("this builder was created without tracksKinds, which action-history dropout needs");
+        if (probability <= 0) return;
+        var o = row * ContextLength;
+        var kinds = _kinds.AsSpan(o, _rowLength[row]);
+        for (var t = 0; t < kinds.Length;)
+        {
+            if (!IsAction(kinds[t])) { t++; continue; }
+            var end = t;
+            while (end < kinds.Length && IsAction(kinds[end])) end++;
+            if (rng.NextDouble() < probability) _hiddenActions.Add((o + t, end - t));
+            t = end;
+        }
+    }
+
+    private static bool IsAction(TokenKind kind) => kind is TokenKind.ActionDiscrete or TokenKind.ActionContinuous;
 
     /// <summary>int to long, 8 lanes at a time where the CPU has 256-bit vectors.</summary>
     private static void Widen(ReadOnlySpan<int> source, Span<long> destination)
@@ -165,6 +196,13 @@ public sealed class PackedBatchBuilder
             var last = Math.Max(0, len - 1); // positions t >= len - 1 predict padding
             for (var t = 0; t < last; t++) rowMask[t] = flags[t];
             targets[o + l - 1] = pad;
+        }
+        // After the targets are taken: hidden actions change inputs only.
+        foreach (var (offset, count) in _hiddenActions)
+        {
+            _tokens.AsSpan(offset, count).Fill(pad);
+            // Targets offset+1 .. offset+count-1 (the action's later tokens) would be predicted from a hidden input.
+            mask.AsSpan(offset, count - 1).Clear();
         }
         var patches = _patches.AsSpan(0, _patchCount * PatchLength).ToArray();
         return new PackedBatch(b, l, _tokens, targets, mask, _positions, _taskIds, _patchIndex,

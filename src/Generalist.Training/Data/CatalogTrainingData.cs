@@ -29,10 +29,13 @@ public sealed class CatalogTrainingData(string? cacheDirectory = null) : ITraini
                 throw new ConfigException($"tasks[{i}].name", $"tasks[{i}].name: {e.Message}");
             }
         }
-        var loaderOptions = new LoaderOptions(model.ContextLength, config.BatchSize, model.PatchSize, config.PromptProbability, config.Seed, config.GradAccum);
+        var loaderOptions = new LoaderOptions(model.ContextLength, config.BatchSize, model.PatchSize, config.PromptProbability, config.Seed, config.GradAccum)
+        {
+            ActionHistoryDropout = config.ActionHistoryDropout,
+        };
         var streams = loaded.Select((t, i) => new TaskStream(t.Name, config.Tasks[i].Weight, t.Train)).ToList();
         var train = new MixtureLoader(streams, loaderOptions, VocabularyLayout.Default);
-        var heldOut = new HeldOutLoaders(loaded, loaderOptions with { Seed = HeldOutSeed });
+        var heldOut = new HeldOutLoaders(loaded, loaderOptions with { Seed = HeldOutSeed, ActionHistoryDropout = 0 });
         return new TrainingData(new MixtureBatchSource(train), heldOut);
     }
 

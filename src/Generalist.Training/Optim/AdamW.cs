@@ -6,9 +6,16 @@ using static TorchSharp.torch;
 namespace Generalist.Training.Optim;
 
 /// <summary>Hyper-parameters of <see cref="AdamW"/>; the learning rate comes per step from the schedule.</summary>
-public sealed record AdamWOptions(double Beta1 = 0.9, double Beta2 = 0.95, double Eps = 1e-8, double WeightDecay = 0.1, bool Fused = true)
+public sealed record AdamWOptions(double Beta1 = 0.9, double Beta2 = 0.95, double Eps = 1e-8, double WeightDecay = 0.1, bool Fused = true,
+    bool DecayTokenEmbedding = true)
 {
-    public static AdamWOptions From(OptimizerConfig o) => new(o.Beta1, o.Beta2, 1e-8, o.WeightDecay, o.Fused);
+    /// <summary>The token embedding's checkpoint key (the tied head's rows too).</summary>
+    public const string TokenEmbedding = "token_embedding.weight";
+
+    public static AdamWOptions From(OptimizerConfig o) => new(o.Beta1, o.Beta2, 1e-8, o.WeightDecay, o.Fused, o.DecayTokenEmbedding);
+
+    /// <summary>nanoGPT's rule (2-D weights decay), with the token embedding optionally exempt.</summary>
+    public bool Decays(string name, Tensor param) => param.dim() == 2 && (DecayTokenEmbedding || name != TokenEmbedding);
 }
 
 /// <summary>
@@ -32,8 +39,8 @@ public sealed class AdamW : IDisposable
         _options = options;
         _fused = options.Fused ? FusedAdamW.TryCreate() : null;
         var trainable = parameters.Where(p => p.Param.requires_grad).ToList();
-        _decay = MakeGroup(trainable.Where(p => p.Param.dim() == 2), options.WeightDecay);
-        _noDecay = MakeGroup(trainable.Where(p => p.Param.dim() != 2), 0.0);
+        _decay = MakeGroup(trainable.Where(p => options.Decays(p.Name, p.Param)), options.WeightDecay);
+        _noDecay = MakeGroup(trainable.Where(p => !options.Decays(p.Name, p.Param)), 0.0);
     }
 
     /// <summary>True when the fused kernel is in use; <see cref="FusedFailure"/> says why not otherwise.</summary>
