@@ -112,15 +112,13 @@ public sealed class PackedBatchBuilder
         var kinds = _kinds.AsSpan(o, _rowLength[row]);
         for (var t = 0; t < kinds.Length;)
         {
-            if (!IsAction(kinds[t])) { t++; continue; }
+            if (!kinds[t].IsAction()) { t++; continue; }
             var end = t;
-            while (end < kinds.Length && IsAction(kinds[end])) end++;
+            while (end < kinds.Length && kinds[end].IsAction()) end++;
             if (rng.NextDouble() < probability) _hiddenActions.Add((o + t, end - t));
             t = end;
         }
     }
-
-    private static bool IsAction(TokenKind kind) => kind is TokenKind.ActionDiscrete or TokenKind.ActionContinuous;
 
     /// <summary>int to long, 8 lanes at a time where the CPU has 256-bit vectors.</summary>
     private static void Widen(ReadOnlySpan<int> source, Span<long> destination)

@@ -21,8 +21,10 @@ public static class TokenKinds
     /// action tokens of unscored timesteps and turns on the end of episode after a final text
     /// timestep, so read the flag, not the kind, to know what a position is trained on.
     /// </summary>
-    public static bool CarriesLoss(this TokenKind kind) =>
-        kind is TokenKind.Text or TokenKind.ActionDiscrete or TokenKind.ActionContinuous;
+    public static bool CarriesLoss(this TokenKind kind) => kind is TokenKind.Text || kind.IsAction();
+
+    /// <summary>An action value (discrete or continuous), the tokens after a separator.</summary>
+    public static bool IsAction(this TokenKind kind) => kind is TokenKind.ActionDiscrete or TokenKind.ActionContinuous;
 
     /// <summary>The snake_case name used in JSON output (`generalist tokenize --json`).</summary>
     public static string JsonName(this TokenKind kind) => kind switch

@@ -88,7 +88,7 @@ public static class SequenceMetrics
         var list = new List<int>();
         var kinds = seq.Kinds;
         for (var j = 0; j < seq.Length; j++)
-            if (kinds[j] is TokenKind.ActionContinuous or TokenKind.ActionDiscrete && (j == 0 || kinds[j - 1] == TokenKind.Separator))
+            if (kinds[j].IsAction() && (j == 0 || kinds[j - 1] == TokenKind.Separator))
                 list.Add(j);
         return list;
     }
