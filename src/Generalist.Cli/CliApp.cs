@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Generalist.Torch;
-using Generalist.Training;
+using Generalist.RunFormat;
 
 namespace Generalist.Cli;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Completions;
-using Generalist.Data;
+using Generalist.Datasets;
 using Generalist.Envs;
 using Generalist.Evaluation;
 using Generalist.Model;

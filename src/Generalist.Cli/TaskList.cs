@@ -1,6 +1,6 @@
 using System.Globalization;
-using Generalist.Data;
-using Generalist.Training;
+using Generalist.Datasets;
+using Generalist.RunFormat;
 
 namespace Generalist.Cli;
 

@@ -1,7 +1,8 @@
 using Generalist.Model;
-using Generalist.Training.Checkpointing;
 using TorchSharp;
 using static TorchSharp.torch;
+using Generalist.RunFormat;
+using Generalist.RunFormat.Checkpointing;
 
 namespace Generalist.Evaluation;
 
@@ -32,7 +33,7 @@ public static class CheckpointLoading
         {
             shape = config.ResolveModel();
         }
-        catch (Generalist.Training.ConfigException e)
+        catch (Generalist.RunFormat.ConfigException e)
         {
             throw new InvalidDataException($"checkpoint: {checkpoint.Path}: its run config does not describe a model: {e.Message}");
         }

@@ -1,7 +1,7 @@
 using Generalist.Evaluation.Reporting;
 using Generalist.Evaluation.Scoring;
 using Generalist.Evaluation.Statistics;
-using Generalist.Training;
+using Generalist.RunFormat;
 
 namespace Generalist.Evaluation;
 

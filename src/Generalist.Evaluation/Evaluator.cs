@@ -1,12 +1,13 @@
-using Generalist.Data;
-using Generalist.Data.Cache;
-using Generalist.Data.Sets;
+using Generalist.Datasets;
+using Generalist.Datasets.Cache;
+using Generalist.Datasets.Sets;
 using Generalist.Envs;
 using Generalist.Evaluation.Scoring;
 using Generalist.Evaluation.Statistics;
 using Generalist.Tokenizers;
-using Generalist.Training;
 using static TorchSharp.torch;
+using Generalist.Episodes;
+using Generalist.RunFormat;
 
 namespace Generalist.Evaluation;
 

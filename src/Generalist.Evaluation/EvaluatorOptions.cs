@@ -1,10 +1,10 @@
-using Generalist.Data;
+using Generalist.Datasets;
 using Generalist.Envs;
 using Generalist.Evaluation.Scoring;
 using Generalist.Evaluation.Statistics;
 using Generalist.Model;
-using Generalist.Training;
 using static TorchSharp.torch;
+using Generalist.RunFormat;
 
 namespace Generalist.Evaluation;
 

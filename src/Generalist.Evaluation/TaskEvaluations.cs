@@ -1,5 +1,5 @@
-using Generalist.Data;
-using Generalist.Data.Sets;
+using Generalist.Datasets;
+using Generalist.Datasets.Sets;
 using Generalist.Envs;
 using Generalist.Evaluation.InContext;
 using Generalist.Evaluation.Scoring;
@@ -7,6 +7,7 @@ using Generalist.Evaluation.Statistics;
 using Generalist.Model;
 using Generalist.Tokenizers;
 using static TorchSharp.torch;
+using Generalist.Episodes;
 
 namespace Generalist.Evaluation;
 

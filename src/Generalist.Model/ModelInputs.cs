@@ -1,6 +1,6 @@
-using Generalist.Tokenizers;
 using TorchSharp;
 using static TorchSharp.torch;
+using Generalist.Packing;
 
 namespace Generalist.Model;
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Generalist.Studies.Ablation;
-using Generalist.Training;
+using Generalist.RunFormat;
 
 namespace Generalist.Studies;
 
@@ -187,8 +187,8 @@ public sealed record StudyConfig
             e.Add(new("transfer.families", $"task '{dup.Key}' is in more than one family"));
         var icl = Icl ?? new();
         if (icl.ProbePrompts > icl.Prompts) e.Add(new("icl.probe_prompts", $"must be at most icl.prompts = {icl.Prompts} (got {icl.ProbePrompts})"));
-        if (icl.Prompts + icl.TuningPrompts > Generalist.Data.Sets.IclRegressionSource.HeldOutCount)
-            e.Add(new("icl.tuning_prompts", $"icl.prompts + icl.tuning_prompts must be at most the {Generalist.Data.Sets.IclRegressionSource.HeldOutCount} held-out functions (got {icl.Prompts + icl.TuningPrompts})"));
+        if (icl.Prompts + icl.TuningPrompts > Generalist.Datasets.Sets.IclRegressionSource.HeldOutCount)
+            e.Add(new("icl.tuning_prompts", $"icl.prompts + icl.tuning_prompts must be at most the {Generalist.Datasets.Sets.IclRegressionSource.HeldOutCount} held-out functions (got {icl.Prompts + icl.TuningPrompts})"));
         var sc = Scaling ?? new();
         if (sc.Presets is null || sc.Presets.Count < 4) e.Add(new("scaling.presets", $"must list at least 4 model presets (got {sc.Presets?.Count ?? 0})"));
         else if (sc.Presets.Any(string.IsNullOrWhiteSpace)) e.Add(new("scaling.presets", "every entry must be a preset name (got null or empty)"));

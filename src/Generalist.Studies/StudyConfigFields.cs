@@ -1,4 +1,5 @@
-using Generalist.Training;
+
+using Generalist.RunFormat;
 
 namespace Generalist.Studies;
 

@@ -3,7 +3,7 @@ using Generalist.Evaluation.Statistics;
 using Generalist.Studies.Ablation;
 using Generalist.Studies.Scaling;
 using Generalist.Studies.Transfer;
-using Generalist.Training;
+using Generalist.RunFormat;
 
 namespace Generalist.Studies;
 

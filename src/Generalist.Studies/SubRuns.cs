@@ -2,6 +2,7 @@ using System.Text.Json;
 using Generalist.Evaluation;
 using Generalist.Evaluation.Reporting;
 using Generalist.Training;
+using Generalist.RunFormat;
 
 namespace Generalist.Studies;
 

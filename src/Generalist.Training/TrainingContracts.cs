@@ -1,3 +1,5 @@
+using Generalist.RunFormat;
+
 namespace Generalist.Training;
 
 /// <summary>Events a training run reports while it runs; the service streams them to WatchRun.</summary>

@@ -24,7 +24,7 @@ public sealed class NativeScalarLifetimeTests
     public static TheoryData<string> Assemblies() => new(
         new[] { "generalist", "Generalist.Model", "Generalist.Torch", "Generalist.Training", "Generalist.Evaluation",
                 "Generalist.Studies", "Generalist.Service", "Generalist.Distributed", "Generalist.Tokenizers",
-                "Generalist.Data", "Generalist.Envs" });
+                "Generalist.Datasets", "Generalist.Envs" });
 
     [Theory]
     [MemberData(nameof(Assemblies))]

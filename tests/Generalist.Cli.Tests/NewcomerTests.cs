@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Generalist.Training;
+using Generalist.RunFormat;
 
 namespace Generalist.Cli.Tests;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Generalist.Distributed;
 using Generalist.Torch;
 using TorchSharp;
+using Generalist.RunFormat;
 
 // One rank of a multi-process test: `mpirun -np N dotnet Generalist.Distributed.Harness.dll MODE --key value ...`.
 // Each rank writes what it saw to OUT/rank-R.json; the tests compare the files.
@@ -146,13 +147,13 @@ void Fault(string fault, int victim, int atStep)
 int RunTrainer()
 {
     // The real trainer: it joins the MPI job from the environment, like `generalist train` under mpirun.
-    var run = new Generalist.Training.RunConfig
+    var run = new Generalist.RunFormat.RunConfig
     {
         Name = "mpi", Tasks = [new("count")], Steps = int.Parse(Get("steps", "10")), BatchSize = int.Parse(Get("batch", "4")),
         Seed = 5, Threads = 1, PeakFlops = 1e11,
-        Optimizer = new Generalist.Training.OptimizerConfig { LearningRate = 3e-3, WarmupSteps = 2 },
-        Checkpoint = new Generalist.Training.CheckpointConfig { Every = 5, KeepLast = 2 },
-        HeldOut = new Generalist.Training.HeldOutConfig { Every = 0 },
+        Optimizer = new Generalist.RunFormat.OptimizerConfig { LearningRate = 3e-3, WarmupSteps = 2 },
+        Checkpoint = new Generalist.RunFormat.CheckpointConfig { Every = 5, KeepLast = 2 },
+        HeldOut = new Generalist.RunFormat.HeldOutConfig { Every = 0 },
         Distributed = config,
     };
     var trainer = new Generalist.Training.Loop.Trainer(new Generalist.Training.Loop.TrainerOptions

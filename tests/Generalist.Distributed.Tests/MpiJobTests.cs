@@ -1,5 +1,5 @@
-using Generalist.Training.Checkpointing;
 using Generalist.Training.Loop;
+using Generalist.RunFormat.Checkpointing;
 
 namespace Generalist.Distributed.Tests;
 

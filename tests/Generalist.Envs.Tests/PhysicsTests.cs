@@ -1,5 +1,5 @@
 using Generalist.Envs;
-using Generalist.Tokenizers;
+using Generalist.Episodes;
 
 namespace Generalist.Envs.Tests;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Generalist.Envs;
-using Generalist.Tokenizers;
+using Generalist.Episodes;
 
 namespace Generalist.Envs.Tests;
 

@@ -1,8 +1,8 @@
 using Generalist.Model;
-using Generalist.Training;
-using Generalist.Training.Checkpointing;
 using TorchSharp;
 using static TorchSharp.torch;
+using Generalist.RunFormat;
+using Generalist.RunFormat.Checkpointing;
 
 namespace Generalist.Evaluation.Tests;
 

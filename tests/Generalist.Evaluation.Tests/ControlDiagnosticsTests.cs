@@ -1,6 +1,6 @@
 using Generalist.Envs;
 using Generalist.Evaluation.Scoring;
-using Generalist.Tokenizers;
+using Generalist.Episodes;
 
 namespace Generalist.Evaluation.Tests;
 

@@ -1,5 +1,6 @@
 using Generalist.Training;
 using Generalist.Training.Loop;
+using Generalist.RunFormat;
 
 namespace Generalist.Evaluation.Tests;
 

@@ -1,8 +1,8 @@
-using Generalist.Data;
+using Generalist.Datasets;
 using Generalist.Envs;
 using Generalist.Model;
-using Generalist.Tokenizers;
-using Generalist.Training;
+using Generalist.Episodes;
+using Generalist.RunFormat;
 
 namespace Generalist.Evaluation.Tests;
 

@@ -1,5 +1,5 @@
 using Generalist.Evaluation.Scoring;
-using Generalist.Tokenizers;
+using Generalist.Episodes;
 
 namespace Generalist.Evaluation.Tests;
 

@@ -1,8 +1,9 @@
-using Generalist.Data.Sets;
+using Generalist.Datasets.Sets;
 using Generalist.Evaluation.InContext;
 using Generalist.Evaluation.Statistics;
 using Generalist.Tokenizers;
 using MathNet.Numerics.LinearAlgebra;
+using Generalist.Episodes;
 
 namespace Generalist.Evaluation.Tests;
 

@@ -2,6 +2,7 @@ using Generalist.Envs;
 using Generalist.Evaluation.Scoring;
 using Generalist.Model;
 using Generalist.Tokenizers;
+using Generalist.Episodes;
 
 namespace Generalist.Evaluation.Tests;
 

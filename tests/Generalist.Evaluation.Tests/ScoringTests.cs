@@ -1,6 +1,7 @@
 using Generalist.Evaluation.Scoring;
 using Generalist.Model;
 using Generalist.Tokenizers;
+using Generalist.Episodes;
 
 namespace Generalist.Evaluation.Tests;
 

@@ -1,4 +1,5 @@
 using Generalist.Tokenizers;
+using Generalist.Packing;
 
 namespace Generalist.Model.Tests;
 
@@ -73,7 +74,7 @@ internal static class SyntheticBatches
 internal static class PackedBatchSlicing
 {
     /// <summary>Positions [from, from + count) of every sequence of a batch, as model inputs (patches kept whole).</summary>
-    public static ModelInputs Slice(this Generalist.Tokenizers.PackedBatch batch, int from, int count, ModelConfig config)
+    public static ModelInputs Slice(this Generalist.Packing.PackedBatch batch, int from, int count, ModelConfig config)
     {
         long[] Take(long[] values)
         {

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using Generalist.Packing;
 
 namespace Generalist.Model.Tests;
 
@@ -32,7 +33,7 @@ public class TrainingBehaviourTests
         Assert.NotEqual(reference.Loss, counted.Loss);
     }
 
-    private static (float Loss, float[] TaskSums) LossOf(GeneralistModel model, ModelInputs inputs, Generalist.Tokenizers.PackedBatch batch)
+    private static (float Loss, float[] TaskSums) LossOf(GeneralistModel model, ModelInputs inputs, Generalist.Packing.PackedBatch batch)
     {
         using var targets = LossTargets.From(batch, CPU);
         var output = model.Loss(inputs, targets);

@@ -3,10 +3,11 @@ using System.Text.Json;
 using Generalist.Service.Tests;
 using CliChild = Generalist.Service.Tests.Cli;
 using Generalist.Training;
-using Generalist.Training.Checkpointing;
 using Generalist.Training.Loop;
 using Generalist.Training.Tests;
 using Xunit.Abstractions;
+using Generalist.RunFormat;
+using Generalist.RunFormat.Checkpointing;
 
 namespace Generalist.Reliability.Tests;
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Generalist.Training;
-using Generalist.Training.Checkpointing;
 using Generalist.Training.Loop;
 using Generalist.Training.Tests;
 using Xunit.Abstractions;
+using Generalist.RunFormat.Checkpointing;
 
 namespace Generalist.Reliability.Tests;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Generalist.Training;
 using Generalist.Training.Tests;
+using Generalist.RunFormat;
 
 namespace Generalist.Reliability.Tests;
 

@@ -1,10 +1,10 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Generalist.Training.Safetensors;
 using Generalist.Training.Tests;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
+using Generalist.RunFormat.Safetensors;
 
 namespace Generalist.Reliability.Tests;
 

@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using Generalist.Tokenizers;
-using Generalist.Tokenizers.Shards;
 using Generalist.Training.Tests;
+using Generalist.Episodes;
+using Generalist.Shards;
 
 namespace Generalist.Reliability.Tests;
 

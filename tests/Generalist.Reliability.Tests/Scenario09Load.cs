@@ -2,11 +2,11 @@ using System.Diagnostics;
 using Generalist.Service.Api.V1;
 using Generalist.Service.Registry;
 using Generalist.Service.Tests;
-using Generalist.Training;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Xunit.Abstractions;
 using CliChild = Generalist.Service.Tests.Cli;
+using Generalist.RunFormat;
 
 namespace Generalist.Reliability.Tests;
 

@@ -4,11 +4,11 @@ using Generalist.Service.Hosting;
 using Generalist.Service.Registry;
 using Generalist.Service.Tests;
 using CliChild = Generalist.Service.Tests.Cli;
-using Generalist.Training;
 using Generalist.Training.Loop;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Xunit.Abstractions;
+using Generalist.RunFormat;
 
 namespace Generalist.Reliability.Tests;
 

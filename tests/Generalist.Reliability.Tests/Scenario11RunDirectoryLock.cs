@@ -5,6 +5,7 @@ using Generalist.Training.Ownership;
 using Generalist.Training.Tests;
 using CliChild = Generalist.Service.Tests.Cli;
 using Xunit.Abstractions;
+using Generalist.RunFormat;
 
 namespace Generalist.Reliability.Tests;
 

@@ -3,13 +3,13 @@ using Generalist.Service.Api.V1;
 using Generalist.Service.Hosting;
 using Generalist.Service.Registry;
 using Generalist.Service.Tests;
-using Generalist.Training;
 using Generalist.Training.Ownership;
 using Generalist.Training.Tests;
 using Grpc.Core;
 using Grpc.Net.Client;
 using CliChild = Generalist.Service.Tests.Cli;
 using Xunit.Abstractions;
+using Generalist.RunFormat;
 
 namespace Generalist.Reliability.Tests;
 

@@ -9,6 +9,7 @@ using Generalist.Training.Tests;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Xunit.Abstractions;
+using Generalist.RunFormat;
 
 namespace Generalist.Reliability.Tests;
 

@@ -2,11 +2,12 @@ using Generalist.Service.Api.V1;
 using Generalist.Service.Jobs;
 using Generalist.Service.Tests;
 using Generalist.Training;
-using Generalist.Training.Checkpointing;
 using Generalist.Training.Loop;
 using Generalist.Training.Tests;
 using Grpc.Core;
 using Xunit.Abstractions;
+using Generalist.RunFormat;
+using Generalist.RunFormat.Checkpointing;
 
 namespace Generalist.Reliability.Tests;
 

@@ -2,12 +2,12 @@ using System.Diagnostics;
 using Generalist.Service.Api.V1;
 using Generalist.Service.Tests;
 using Generalist.Tokenizers;
-using Generalist.Tokenizers.Shards;
-using Generalist.Training;
-using Generalist.Training.Safetensors;
 using Grpc.Core;
 using CliChild = Generalist.Service.Tests.Cli;
 using Xunit.Abstractions;
+using Generalist.Shards;
+using Generalist.RunFormat;
+using Generalist.RunFormat.Safetensors;
 
 namespace Generalist.Reliability.Tests;
 

@@ -8,6 +8,7 @@ using Generalist.Studies;
 using Generalist.Training;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Generalist.RunFormat;
 
 namespace Generalist.Service.Tests;
 

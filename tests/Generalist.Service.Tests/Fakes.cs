@@ -3,6 +3,7 @@ using System.Text.Json;
 using Generalist.Evaluation;
 using Generalist.Studies;
 using Generalist.Training;
+using Generalist.RunFormat;
 
 namespace Generalist.Service.Tests;
 

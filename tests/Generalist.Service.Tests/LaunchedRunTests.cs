@@ -5,6 +5,7 @@ using Generalist.Training;
 using Grpc.Core;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Generalist.RunFormat;
 
 namespace Generalist.Service.Tests;
 

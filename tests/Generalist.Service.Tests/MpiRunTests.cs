@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Generalist.Distributed;
 using Generalist.Service.Api.V1;
-using Generalist.Training;
 using Grpc.Core;
+using Generalist.RunFormat;
 
 namespace Generalist.Service.Tests;
 

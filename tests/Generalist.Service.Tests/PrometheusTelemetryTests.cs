@@ -4,8 +4,8 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Generalist.Service.Api.V1;
-using Generalist.Training;
 using Grpc.Net.Client;
+using Generalist.RunFormat;
 
 namespace Generalist.Service.Tests;
 

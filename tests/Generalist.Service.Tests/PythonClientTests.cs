@@ -3,6 +3,7 @@ using System.Text.Json;
 using Generalist.Service.Api.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Generalist.RunFormat;
 
 namespace Generalist.Service.Tests;
 
@@ -35,8 +36,8 @@ public class PythonClientTests
             var tiny = PrometheusTelemetryTests.TinyRun("py-run") with
             {
                 Steps = Steps,
-                Checkpoint = new Training.CheckpointConfig { Every = 0 },
-                HeldOut = new Training.HeldOutConfig { Every = 10, Batches = 1 },
+                Checkpoint = new RunFormat.CheckpointConfig { Every = 0 },
+                HeldOut = new RunFormat.HeldOutConfig { Every = 10, Batches = 1 },
             };
             File.WriteAllText(config, tiny.ToJson());
 

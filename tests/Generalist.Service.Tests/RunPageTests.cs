@@ -5,6 +5,7 @@ using Generalist.Service.Api.V1;
 using Generalist.Service.Page;
 using Generalist.Training;
 using Microsoft.Extensions.DependencyInjection;
+using Generalist.RunFormat;
 
 namespace Generalist.Service.Tests;
 

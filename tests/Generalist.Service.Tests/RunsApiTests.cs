@@ -1,8 +1,8 @@
 using Generalist.Service.Api.V1;
 using Generalist.Service.Registry;
-using Generalist.Training;
 using Google.Rpc;
 using Grpc.Core;
+using Generalist.RunFormat;
 
 namespace Generalist.Service.Tests;
 

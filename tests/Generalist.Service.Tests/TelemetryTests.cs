@@ -7,6 +7,7 @@ using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Generalist.RunFormat;
 
 namespace Generalist.Service.Tests;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Generalist.Studies.Ablation;
-using Generalist.Training;
+using Generalist.RunFormat;
 
 namespace Generalist.Studies.Tests;
 

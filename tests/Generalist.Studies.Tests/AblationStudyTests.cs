@@ -3,6 +3,7 @@ using Generalist.Evaluation;
 using Generalist.Evaluation.Statistics;
 using Generalist.Studies.Ablation;
 using Generalist.Training;
+using Generalist.RunFormat;
 
 namespace Generalist.Studies.Tests;
 

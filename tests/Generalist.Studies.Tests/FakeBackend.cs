@@ -1,5 +1,6 @@
 using Generalist.Evaluation;
 using Generalist.Training;
+using Generalist.RunFormat;
 
 namespace Generalist.Studies.Tests;
 

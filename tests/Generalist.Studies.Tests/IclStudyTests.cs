@@ -1,6 +1,7 @@
-using Generalist.Data.Sets;
+using Generalist.Datasets.Sets;
 using Generalist.Evaluation.InContext;
-using Generalist.Tokenizers;
+using Generalist.Episodes;
+using Generalist.RunFormat;
 
 namespace Generalist.Studies.Tests;
 
@@ -122,7 +123,7 @@ public class IclStudyTests
     public void Bad_icl_fields_are_refused_naming_the_field(string section, string expected)
     {
         var json = $$"""{ "base": { "tasks": [ { "name": "icl-regression" } ] }, {{section}} }""";
-        var e = Assert.Throws<Generalist.Training.ConfigException>(() => StudyConfig.Parse(json));
+        var e = Assert.Throws<Generalist.RunFormat.ConfigException>(() => StudyConfig.Parse(json));
         Assert.Contains(expected, e.Message);
     }
 }

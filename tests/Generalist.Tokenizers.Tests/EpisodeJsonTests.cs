@@ -1,4 +1,5 @@
 using SkiaSharp;
+using Generalist.Episodes;
 
 namespace Generalist.Tokenizers.Tests;
 

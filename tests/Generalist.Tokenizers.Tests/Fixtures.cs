@@ -1,3 +1,5 @@
+using Generalist.Episodes;
+
 namespace Generalist.Tokenizers.Tests;
 
 /// <summary>Seeded episode generators shared by the tests.</summary>

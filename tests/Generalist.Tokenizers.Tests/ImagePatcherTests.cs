@@ -1,5 +1,6 @@
 using FsCheck.Xunit;
 using SkiaSharp;
+using Generalist.Episodes;
 
 namespace Generalist.Tokenizers.Tests;
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using FsCheck.Xunit;
+using Generalist.Episodes;
+using Generalist.Packing;
 
 namespace Generalist.Tokenizers.Tests;
 

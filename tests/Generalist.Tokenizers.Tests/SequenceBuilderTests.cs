@@ -1,4 +1,6 @@
 using FsCheck.Xunit;
+using Generalist.Episodes;
+using Generalist.Packing;
 
 namespace Generalist.Tokenizers.Tests;
 

@@ -1,5 +1,7 @@
 using FsCheck.Xunit;
-using Generalist.Tokenizers.Shards;
+using Generalist.Episodes;
+using Generalist.Packing;
+using Generalist.Shards;
 
 namespace Generalist.Tokenizers.Tests;
 

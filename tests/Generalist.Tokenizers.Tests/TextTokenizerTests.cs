@@ -1,5 +1,5 @@
-using Generalist.Data.Cache;
-using Generalist.Data.Sets;
+using Generalist.Datasets.Cache;
+using Generalist.Datasets.Sets;
 
 namespace Generalist.Tokenizers.Tests;
 

@@ -1,6 +1,7 @@
 using Generalist.Training.Optim;
 using TorchSharp;
 using static TorchSharp.torch;
+using Generalist.RunFormat;
 
 namespace Generalist.Training.Tests;
 

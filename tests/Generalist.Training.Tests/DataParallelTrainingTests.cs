@@ -1,7 +1,8 @@
 using Generalist.Distributed;
-using Generalist.Training.Checkpointing;
 using Generalist.Training.Loop;
 using static TorchSharp.torch;
+using Generalist.RunFormat;
+using Generalist.RunFormat.Checkpointing;
 
 namespace Generalist.Training.Tests;
 

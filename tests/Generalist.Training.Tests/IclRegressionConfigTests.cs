@@ -1,6 +1,9 @@
-using Generalist.Data.Cache;
-using Generalist.Data.Sets;
+using Generalist.Datasets.Cache;
+using Generalist.Datasets.Sets;
 using Generalist.Training.Data;
+using Generalist.Episodes;
+using Generalist.Packing;
+using Generalist.RunFormat;
 
 namespace Generalist.Training.Tests;
 
@@ -19,7 +22,7 @@ public class IclRegressionConfigTests
         var config = Parse("""{"dimension": 4, "pairs": 12, "noise_std": 0.5, "input_scale": 2, "function": "sparse", "sparse_nonzero": 2}""");
         var data = config.DataOptionsIn(PackageCache.DefaultRoot()).IclRegression!;
         Assert.Equal(new IclRegressionOptions(4, 12, 0.5, 2.0, IclFunctionKinds.Sparse, 2), data);
-        var source = (IclRegressionSource)Generalist.Data.TaskCatalog.Load("icl-regression", config.DataOptionsIn(PackageCache.DefaultRoot())).Train;
+        var source = (IclRegressionSource)Generalist.Datasets.TaskCatalog.Load("icl-regression", config.DataOptionsIn(PackageCache.DefaultRoot())).Train;
         Assert.Equal(12, source.Get(0).Timesteps.Count);
         Assert.Equal(4, source.Get(0).Timesteps[0].Observation.Continuous!.Length);
     }
@@ -48,7 +51,7 @@ public class IclRegressionConfigTests
             with { GradAccum = 2, BatchSize = 4, ContextLength = 128 };
         var model = config.ResolveModel();
         var data = new CatalogTrainingData().Create(config, model, null);
-        var source = (IclRegressionSource)Generalist.Data.TaskCatalog.Load("icl-regression", config.DataOptionsIn(PackageCache.DefaultRoot())).Train;
+        var source = (IclRegressionSource)Generalist.Datasets.TaskCatalog.Load("icl-regression", config.DataOptionsIn(PackageCache.DefaultRoot())).Train;
         Assert.Equal(3, source.StageCount); // (2, 4) -> (3, 7) -> (4, 10)
         Assert.Equal(0, source.StageAt(4));
         Assert.Equal(1, source.StageAt(5));
@@ -60,12 +63,12 @@ public class IclRegressionConfigTests
         var plain = (IclRegressionSource)IclRegressionSource.Create(config.Seed, config.IclRegression.ToOptions() with { Curriculum = null }).Train;
         Assert.Equal(plain.Get(3).Timesteps.Select(t => t.Action!.Continuous![0]), source.Get(3, 2).Timesteps.Select(t => t.Action!.Continuous![0]));
         // Held-out sequences are the full task from the start.
-        var heldOut = Generalist.Data.TaskCatalog.Load("icl-regression", config.DataOptionsIn(PackageCache.DefaultRoot())).HeldOut;
+        var heldOut = Generalist.Datasets.TaskCatalog.Load("icl-regression", config.DataOptionsIn(PackageCache.DefaultRoot())).HeldOut;
         Assert.Equal(10, heldOut.Get(0).Timesteps.Count);
         // The loader follows optimizer steps (batch b is step b / grad_accum): steps 0-4 are batches 0-9, all stage 0,
         // whose pairs end in 2 coordinates of exactly 0 (bin 512); from stage 2 on every coordinate is drawn.
         var vocab = Generalist.Tokenizers.VocabularyLayout.Default;
-        double ZeroShare(Generalist.Tokenizers.PackedBatch b) =>
+        double ZeroShare(Generalist.Packing.PackedBatch b) =>
             b.Tokens.Count(t => t == vocab.ContinuousOffset + 512) / (double)b.Tokens.Count(t => t >= vocab.ContinuousOffset && t < vocab.DiscreteOffset);
         var batches = Enumerable.Range(0, 30).Select(_ => data.Train.Next()).ToList();
         Assert.All(batches.Take(10), b => Assert.InRange(ZeroShare(b), 0.3, 0.45)); // 2 zeros of 5 values per pair (4 x, 1 y)

@@ -1,9 +1,10 @@
 using Generalist.Model;
-using Generalist.Training.Checkpointing;
 using Generalist.Training.Loop;
-using Generalist.Training.Safetensors;
 using TorchSharp;
 using static TorchSharp.torch;
+using Generalist.RunFormat;
+using Generalist.RunFormat.Checkpointing;
+using Generalist.RunFormat.Safetensors;
 
 namespace Generalist.Training.Tests;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Generalist.Model;
-using Generalist.Training.Checkpointing;
+using Generalist.RunFormat;
+using Generalist.RunFormat.Checkpointing;
 
 namespace Generalist.Training.Tests;
 

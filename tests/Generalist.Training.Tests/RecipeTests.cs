@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Generalist.RunFormat;
 
 namespace Generalist.Training.Tests;
 

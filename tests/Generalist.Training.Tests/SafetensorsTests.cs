@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Generalist.Training.Safetensors;
 using TorchSharp;
 using static TorchSharp.torch;
+using Generalist.RunFormat.Safetensors;
 
 namespace Generalist.Training.Tests;
 

@@ -1,5 +1,6 @@
 using Generalist.Training.Loop;
 using Generalist.Training.Optim;
+using Generalist.RunFormat;
 
 namespace Generalist.Training.Tests;
 

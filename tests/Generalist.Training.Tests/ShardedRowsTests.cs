@@ -2,6 +2,8 @@ using Generalist.Distributed;
 using Generalist.Tokenizers;
 using Generalist.Training.Data;
 using Generalist.Training.Distributed;
+using Generalist.Episodes;
+using Generalist.Packing;
 
 namespace Generalist.Training.Tests;
 

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Generalist.Model;
-using Generalist.Tokenizers;
 using Generalist.Training.Data;
+using Generalist.Packing;
+using Generalist.RunFormat;
 
 namespace Generalist.Training.Tests;
 

@@ -1,4 +1,5 @@
 using Generalist.Training.Loop;
+using Generalist.RunFormat;
 
 namespace Generalist.Training.Tests;
 

@@ -1,6 +1,7 @@
-using Generalist.Training.Checkpointing;
 using Generalist.Training.Loop;
 using TorchSharp;
+using Generalist.RunFormat;
+using Generalist.RunFormat.Checkpointing;
 
 namespace Generalist.Training.Tests;
 

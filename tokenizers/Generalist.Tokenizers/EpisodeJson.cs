@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Generalist.Episodes;
 
 namespace Generalist.Tokenizers;
 

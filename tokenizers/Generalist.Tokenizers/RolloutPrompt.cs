@@ -1,3 +1,5 @@
+using Generalist.Episodes;
+
 namespace Generalist.Tokenizers;
 
 /// <summary>
@@ -48,7 +50,7 @@ public sealed class RolloutPrompt
         if (currentLength > budget)
             throw new ArgumentException($"current observation takes {currentLength} tokens; with {actionTokens} action tokens it does not fit the context length {builder.ContextLength}");
 
-        var firstHistory = SequencePacker.FirstUnitOfSuffixFitting(now, 0, historyUnits, budget - currentLength);
+        var firstHistory = now.FirstUnitOfSuffixFitting(0, historyUnits, budget - currentLength);
         var used = currentLength;
         for (var u = firstHistory; u < historyUnits; u++) used += now.UnitLength(u);
 
@@ -56,7 +58,7 @@ public sealed class RolloutPrompt
         if (demonstration is not null)
         {
             var demo = builder.Build(demonstration, taskId);
-            var firstDemo = SequencePacker.FirstUnitOfSuffixFitting(demo, 0, demo.UnitCount, budget - used);
+            var firstDemo = demo.FirstUnitOfSuffixFitting(0, demo.UnitCount, budget - used);
             result.AppendUnits(demo, firstDemo, demo.UnitCount - firstDemo);
         }
         result.AppendUnits(now, firstHistory, historyUnits + 1 - firstHistory);

@@ -1,3 +1,5 @@
+using Generalist.Episodes;
+
 namespace Generalist.Tokenizers;
 
 /// <summary>

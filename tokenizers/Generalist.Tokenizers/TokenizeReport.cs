@@ -1,3 +1,5 @@
+using Generalist.Episodes;
+
 namespace Generalist.Tokenizers;
 
 /// <summary>One position of a tokenized episode, with its decoded value (for `generalist tokenize`).</summary>

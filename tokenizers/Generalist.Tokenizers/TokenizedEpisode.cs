@@ -69,6 +69,20 @@ public sealed class TokenizedEpisode
     public int UnitStart(int unit) => _unitStarts[unit];
     public int UnitEnd(int unit) => unit + 1 < UnitCount ? _unitStarts[unit + 1] : Length;
     public int UnitLength(int unit) => UnitEnd(unit) - UnitStart(unit);
+
+    /// <summary>The first unit u in [from, to) such that units [u, to) fit in budget tokens (to when none fits):
+    /// where a suffix of whole timesteps that fits a context starts.</summary>
+    public int FirstUnitOfSuffixFitting(int from, int to, int budget)
+    {
+        var u = to;
+        var used = 0;
+        while (u > from && used + UnitLength(u - 1) <= budget)
+        {
+            used += UnitLength(u - 1);
+            u--;
+        }
+        return u;
+    }
     public int UnitPatchStart(int unit) => _unitPatchStarts[unit];
     public int UnitPatchEnd(int unit) => unit + 1 < UnitCount ? _unitPatchStarts[unit + 1] : PatchCount;
 

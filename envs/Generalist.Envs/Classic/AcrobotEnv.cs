@@ -1,4 +1,5 @@
-using Generalist.Tokenizers;
+
+using Generalist.Episodes;
 
 namespace Generalist.Envs;
 

@@ -1,5 +1,5 @@
-using Generalist.Tokenizers;
 using SkiaSharp;
+using Generalist.Episodes;
 
 namespace Generalist.Envs;
 

@@ -1,4 +1,3 @@
-using Generalist.Training;
 
 namespace Generalist.Cli.Commands;
 

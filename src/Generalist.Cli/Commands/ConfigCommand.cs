@@ -2,10 +2,10 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Generalist.Cli.Commands.Config;
-using Generalist.Data;
+using Generalist.Datasets;
 using Generalist.Model;
 using Generalist.Studies;
-using Generalist.Training;
+using Generalist.RunFormat;
 
 namespace Generalist.Cli.Commands;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Generalist.Data;
-using Generalist.Data.Cache;
+using Generalist.Datasets;
+using Generalist.Datasets.Cache;
 using Spectre.Console;
 
 namespace Generalist.Cli.Commands;

@@ -4,9 +4,9 @@ using Generalist.Evaluation.Reporting;
 using Generalist.Service.Hosting;
 using Generalist.Service.Api.V1;
 using Generalist.Torch;
-using Generalist.Training;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Generalist.RunFormat;
 
 namespace Generalist.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Generalist.Envs;
 using Spectre.Console;
+using Generalist.Episodes;
 
 namespace Generalist.Cli.Commands;
 
@@ -114,8 +115,8 @@ public static class EnvsCommand
     /// </summary>
     private static IReadOnlyList<SokobanLevel> CachedLevels(string? cacheDirectory, string split)
     {
-        var cache = new Generalist.Data.Cache.PackageCache(cacheDirectory ?? Generalist.Data.Cache.PackageCache.DefaultRoot());
-        var (train, heldOut) = Generalist.Data.Sets.SokobanLevelSet.Load(cache, log: m => Console.Error.WriteLine($"[sokoban] {m}"));
+        var cache = new Generalist.Datasets.Cache.PackageCache(cacheDirectory ?? Generalist.Datasets.Cache.PackageCache.DefaultRoot());
+        var (train, heldOut) = Generalist.Datasets.Sets.SokobanLevelSet.Load(cache, log: m => Console.Error.WriteLine($"[sokoban] {m}"));
         IReadOnlyList<SokobanLevel> chosen = split switch { "train" => train, "held-out" => heldOut, _ => [.. train, .. heldOut] };
         Console.Error.WriteLine($"[sokoban] {chosen.Count} levels ({split}) from the data cache {cache.Root}");
         return chosen;
@@ -136,7 +137,7 @@ public static class EnvsCommand
             Console.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.InvalidInput;
         }
-        catch (Generalist.Data.Cache.PackageUnavailableException e)
+        catch (Generalist.Datasets.Cache.PackageUnavailableException e)
         {
             // The data could not be fetched: a failure of the job, not of the input.
             Console.Error.WriteLine($"error: {e.Message}");

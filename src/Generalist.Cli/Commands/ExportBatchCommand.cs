@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Generalist.Torch;
-using Generalist.Training.Bench;
+using Generalist.Training.Export;
 
 namespace Generalist.Cli.Commands;
 

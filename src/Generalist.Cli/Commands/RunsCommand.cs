@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Generalist.Service.Api.V1;
-using Generalist.Training;
 using Spectre.Console;
+using Generalist.RunFormat;
 
 namespace Generalist.Cli.Commands;
 

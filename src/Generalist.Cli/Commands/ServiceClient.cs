@@ -1,11 +1,11 @@
 using System.CommandLine;
 using System.Net.Http;
-using Generalist.Training;
 using Google.Protobuf;
 using Google.Rpc;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
+using Generalist.RunFormat;
 
 namespace Generalist.Cli.Commands;
 

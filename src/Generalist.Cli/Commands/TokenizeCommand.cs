@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Generalist.Tokenizers;
 using Spectre.Console;
+using Generalist.Episodes;
 
 namespace Generalist.Cli.Commands;
 

@@ -6,6 +6,7 @@ using Generalist.Training;
 using Generalist.Training.Loop;
 using Generalist.Torch;
 using Spectre.Console;
+using Generalist.RunFormat;
 
 namespace Generalist.Cli.Commands;
 

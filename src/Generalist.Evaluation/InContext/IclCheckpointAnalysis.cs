@@ -1,9 +1,8 @@
-using Generalist.Data;
-using Generalist.Data.Cache;
-using Generalist.Data.Sets;
+using Generalist.Datasets;
+using Generalist.Datasets.Cache;
+using Generalist.Datasets.Sets;
 using Generalist.Evaluation.Statistics;
 using Generalist.Tokenizers;
-using Generalist.Training;
 using static TorchSharp.torch;
 
 namespace Generalist.Evaluation.InContext;

@@ -3,6 +3,7 @@ using Generalist.Evaluation.Statistics;
 using Generalist.Model;
 using Generalist.Tokenizers;
 using static TorchSharp.torch;
+using Generalist.Episodes;
 
 namespace Generalist.Evaluation.InContext;
 

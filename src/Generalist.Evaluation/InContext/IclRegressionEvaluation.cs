@@ -1,6 +1,6 @@
-using Generalist.Data.Sets;
+using Generalist.Datasets.Sets;
 using Generalist.Evaluation.Statistics;
-using Generalist.Tokenizers;
+using Generalist.Episodes;
 
 namespace Generalist.Evaluation.InContext;
 

@@ -1,5 +1,6 @@
 using Generalist.Evaluation.Scoring;
 using SkiaSharp;
+using Generalist.Episodes;
 
 namespace Generalist.Evaluation.Reporting;
 
@@ -44,7 +45,7 @@ public static class Filmstrip
         return path;
     }
 
-    private static SKBitmap ToBitmap(Generalist.Tokenizers.ImageData image)
+    private static SKBitmap ToBitmap(Generalist.Episodes.ImageData image)
     {
         var bitmap = new SKBitmap(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
         for (var y = 0; y < image.Height; y++)

@@ -2,6 +2,7 @@ using Generalist.Torch;
 using Generalist.Model;
 using Generalist.Tokenizers;
 using static TorchSharp.torch;
+using Generalist.Episodes;
 
 namespace Generalist.Evaluation.Scoring;
 

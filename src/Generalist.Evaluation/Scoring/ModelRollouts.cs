@@ -3,6 +3,8 @@ using Generalist.Envs;
 using Generalist.Model;
 using Generalist.Tokenizers;
 using static TorchSharp.torch;
+using Generalist.Episodes;
+using Generalist.Packing;
 
 namespace Generalist.Evaluation.Scoring;
 
@@ -91,7 +93,7 @@ public static class ModelRollouts
     private static TokenizedEpisode DemonstrationPrompt(SequenceBuilder builder, Episode demonstration, int budget)
     {
         var demo = builder.Build(demonstration);
-        var first = SequencePacker.FirstUnitOfSuffixFitting(demo, 0, demo.UnitCount, budget);
+        var first = demo.FirstUnitOfSuffixFitting(0, demo.UnitCount, budget);
         var prompt = new TokenizedEpisode(builder.PatchSize);
         prompt.AppendUnits(demo, first, demo.UnitCount - first);
         return prompt;

@@ -1,6 +1,7 @@
 using System.Text;
 using Generalist.Evaluation.Statistics;
 using Generalist.Tokenizers;
+using Generalist.Episodes;
 
 namespace Generalist.Evaluation.Scoring;
 

@@ -4,8 +4,9 @@ using Generalist.Service.Hosting;
 using Generalist.Service.Jobs;
 using Generalist.Service.Registry;
 using Generalist.Service.Scheduling;
-using Generalist.Training;
 using Grpc.Core;
+using Generalist.RunFormat;
+using Generalist.RunFormat.Checkpointing;
 
 namespace Generalist.Service.Api;
 
@@ -32,7 +33,7 @@ public sealed class RunsApi(RunManager runs, RunRegistry registry, EventHub<RunE
         var full = Security.SafePaths.Resolve(root, config.InitFrom, "init_from");
         try
         {
-            return config with { InitFrom = Training.Checkpointing.ModelWeights.Resolve(full) };
+            return config with { InitFrom = RunFormat.Checkpointing.ModelWeights.Resolve(full) };
         }
         catch (Exception e) when (e is IOException or InvalidDataException)
         {

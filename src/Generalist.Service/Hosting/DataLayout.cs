@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace Generalist.Service.Hosting;
 
 /// <summary>Where things live under the data root. Every directory name that comes from a request
-/// has passed <see cref="Generalist.Training.RunNames"/> or <see cref="SafePaths"/> first.</summary>
+/// has passed <see cref="Generalist.RunFormat.RunNames"/> or <see cref="SafePaths"/> first.</summary>
 public sealed class DataLayout
 {
     public DataLayout(IOptions<ServiceOptions> options)

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using Generalist.Service.Api;
-using Generalist.Training;
+using Generalist.RunFormat;
 
 namespace Generalist.Service.Jobs;
 

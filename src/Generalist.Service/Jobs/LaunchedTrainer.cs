@@ -4,10 +4,11 @@ using System.Runtime.InteropServices;
 using Generalist.Distributed;
 using Generalist.Service.Hosting;
 using Generalist.Training;
-using Generalist.Training.Checkpointing;
 using Generalist.Training.Ownership;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Generalist.RunFormat;
+using Generalist.RunFormat.Checkpointing;
 
 namespace Generalist.Service.Jobs;
 

@@ -2,8 +2,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Generalist.Training;
-using Generalist.Training.Checkpointing;
 using Generalist.Training.Loop;
+using Generalist.RunFormat.Checkpointing;
 
 namespace Generalist.Service.Jobs;
 

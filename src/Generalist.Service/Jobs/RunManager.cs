@@ -10,6 +10,7 @@ using Generalist.Training;
 using Generalist.Training.Ownership;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Generalist.RunFormat;
 
 namespace Generalist.Service.Jobs;
 

@@ -8,10 +8,10 @@ using Generalist.Service.Scheduling;
 using Generalist.Service.Security;
 using Generalist.Service.Telemetry;
 using Generalist.Studies;
-using Generalist.Training;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using StudyProgressEvent = Generalist.Service.Api.V1.StudyProgress;
+using Generalist.RunFormat;
 
 namespace Generalist.Service.Jobs;
 

@@ -4,12 +4,12 @@ using Generalist.Service.Api;
 using Generalist.Service.Hosting;
 using Generalist.Service.Registry;
 using Generalist.Service.Telemetry;
-using Generalist.Training;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Generalist.RunFormat;
 
 namespace Generalist.Service.Security;
 

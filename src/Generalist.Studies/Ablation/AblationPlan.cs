@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using Generalist.Training;
+using Generalist.RunFormat;
 
 namespace Generalist.Studies.Ablation;
 

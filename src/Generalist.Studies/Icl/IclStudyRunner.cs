@@ -1,6 +1,6 @@
 using Generalist.Evaluation.InContext;
 using Generalist.Evaluation.Statistics;
-using Generalist.Training;
+using Generalist.RunFormat;
 
 namespace Generalist.Studies;
 

@@ -1,7 +1,9 @@
 using System.Text.Json;
-using Generalist.Data;
+using Generalist.Datasets;
 using Generalist.Model;
 using Generalist.Tokenizers;
+using Generalist.Packing;
+using Generalist.RunFormat;
 
 namespace Generalist.Training.Data;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Generalist.Model;
-using Generalist.Tokenizers;
+using Generalist.Packing;
+using Generalist.RunFormat;
 
 namespace Generalist.Training.Data;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Generalist.Distributed;
-using Generalist.Tokenizers;
 using Generalist.Training.Data;
+using Generalist.Packing;
 
 namespace Generalist.Training.Distributed;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Generalist.RunFormat;
 
 namespace Generalist.Training.Loop;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Generalist.RunFormat;
 
 namespace Generalist.Training.Loop;
 

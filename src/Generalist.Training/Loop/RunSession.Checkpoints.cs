@@ -1,6 +1,7 @@
-using Generalist.Training.Checkpointing;
 using TorchSharp;
 using static TorchSharp.torch;
+using Generalist.RunFormat;
+using Generalist.RunFormat.Checkpointing;
 
 namespace Generalist.Training.Loop;
 

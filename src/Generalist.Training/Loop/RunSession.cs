@@ -1,12 +1,13 @@
 using Generalist.Distributed;
 using Generalist.Model;
-using Generalist.Training.Checkpointing;
 using Generalist.Training.Data;
 using Generalist.Training.Distributed;
 using Generalist.Training.Optim;
 using Generalist.Training.Ownership;
 using TorchSharp;
 using static TorchSharp.torch;
+using Generalist.RunFormat;
+using Generalist.RunFormat.Checkpointing;
 
 namespace Generalist.Training.Loop;
 

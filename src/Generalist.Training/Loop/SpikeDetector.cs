@@ -1,3 +1,5 @@
+using Generalist.RunFormat;
+
 namespace Generalist.Training.Loop;
 
 /// <summary>

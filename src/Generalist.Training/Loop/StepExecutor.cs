@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using Generalist.Model;
-using Generalist.Tokenizers;
 using Generalist.Torch;
 using Generalist.Training.Data;
 using Generalist.Training.Distributed;
 using Generalist.Training.Optim;
 using TorchSharp;
 using static TorchSharp.torch;
+using Generalist.Packing;
 
 namespace Generalist.Training.Loop;
 

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Generalist.Model;
 using Generalist.Training.Data;
+using Generalist.RunFormat;
 
 namespace Generalist.Training.Loop;
 

@@ -2,6 +2,7 @@ using Generalist.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Generalist.RunFormat;
 
 namespace Generalist.Training.Optim;
 

@@ -1,3 +1,5 @@
+using Generalist.RunFormat;
+
 namespace Generalist.Training.Optim;
 
 /// <summary>Linear warmup from 0 to the peak, then cosine decay to MinLrRatio x peak at the last step (nanoGPT, Gato).</summary>

@@ -1,3 +1,4 @@
+using Generalist.RunFormat;
 namespace Generalist.Training.Ownership;
 
 /// <summary>
@@ -7,7 +8,7 @@ namespace Generalist.Training.Ownership;
 /// </summary>
 public static class RunDirectoryLock
 {
-    public const string FileName = ".run.lock";
+    public const string FileName = RunDirectory.LockFileName;
     private const string What = "run directory";
 
     /// <summary>Refuses a directory inside another run's, or one whose checkpoints/ is another run's; read-only, so every rank may call it.</summary>
@@ -16,7 +17,7 @@ public static class RunDirectoryLock
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(runDirectory));
         for (var dir = Path.GetDirectoryName(full); dir is not null; dir = Path.GetDirectoryName(dir))
         {
-            if (!IsRunDirectory(dir)) continue;
+            if (!RunDirectory.IsRunDirectory(dir)) continue;
             var live = DirectoryLock.IsHeld(dir, FileName, out var holder);
             var whose = live ? $"in use by {holder?.Describe() ?? "another process"}" : "not training now";
             throw new DirectoryInUseException(dir, holder,
@@ -25,7 +26,7 @@ public static class RunDirectoryLock
         // The other way round: a run whose directory is this one's checkpoints/ would have its
         // step-N directories listed, replaced and pruned as this run's own.
         var checkpoints = Path.Combine(full, "checkpoints");
-        if (IsRunDirectory(checkpoints))
+        if (RunDirectory.IsRunDirectory(checkpoints))
         {
             var live = DirectoryLock.IsHeld(checkpoints, FileName, out var holder);
             throw new DirectoryInUseException(checkpoints, holder,
@@ -52,9 +53,4 @@ public static class RunDirectoryLock
     {
         if (IsHeld(runDirectory, out var holder)) throw DirectoryLock.InUse(Path.GetFullPath(runDirectory), What, holder);
     }
-
-    /// <summary>A directory a run has trained into: its lock file, or (runs from before locks) metrics.jsonl beside checkpoints/.</summary>
-    public static bool IsRunDirectory(string dir) =>
-        File.Exists(Path.Combine(dir, FileName))
-        || (File.Exists(Path.Combine(dir, "metrics.jsonl")) && Directory.Exists(Path.Combine(dir, "checkpoints")));
 }

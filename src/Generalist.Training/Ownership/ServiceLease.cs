@@ -1,4 +1,5 @@
 using System.Globalization;
+using Generalist.RunFormat;
 
 namespace Generalist.Training.Ownership;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Generalist.Data;
+using Generalist.Datasets;
 using Spectre.Console;
 
 namespace Generalist.Cli.Commands.Bench;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Generalist.Envs;
-using Generalist.Tokenizers;
 using Spectre.Console;
+using Generalist.Episodes;
 
 namespace Generalist.Cli.Commands.Bench;
 

@@ -1,6 +1,5 @@
-using Generalist.Tokenizers.Benchmarks;
-using Generalist.Data.Cache;
-using Generalist.Data.Sets;
+using Generalist.Datasets.Cache;
+using Generalist.Datasets.Sets;
 using Spectre.Console;
 
 namespace Generalist.Cli.Commands.Bench;

@@ -1,5 +1,4 @@
 using Generalist.Torch;
-using Generalist.Training.Bench;
 using Spectre.Console;
 
 namespace Generalist.Cli.Commands.Bench;

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Generalist.Training;
+using Generalist.RunFormat;
 
 namespace Generalist.Cli.Commands.Config;
 

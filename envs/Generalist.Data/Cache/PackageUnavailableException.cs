@@ -1,4 +1,0 @@
-namespace Generalist.Data.Cache;
-
-/// <summary>A package could not be fetched or failed verification; the message names it and the command to run by hand.</summary>
-public sealed class PackageUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

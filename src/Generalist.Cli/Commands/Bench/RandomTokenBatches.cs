@@ -1,0 +1,45 @@
+using System.Text.Json;
+using Generalist.Training.Data;
+using Generalist.Packing;
+
+namespace Generalist.Cli.Commands.Bench;
+
+/// <summary>
+/// Batches of uniformly random text tokens with every target in the loss, for throughput
+/// measurement: the model does exactly the work of a real batch of the same shape, without the
+/// data sets (which the benchmark must not depend on). Deterministic per (seed, batch number).
+/// </summary>
+public sealed class RandomTokenBatches(int batchSize, int contextLength, int vocabularyRange, long seed) : IBatchSource
+{
+    private long _next;
+
+    public IReadOnlyList<string> TaskNames { get; } = ["random"];
+
+    public PackedBatch Next()
+    {
+        var rng = new Random(unchecked((int)(seed * 1_000_003 + _next++)));
+        var n = batchSize * contextLength;
+        var tokens = new long[n];
+        for (var i = 0; i < n; i++) tokens[i] = rng.Next(vocabularyRange);
+        var targets = new long[n];
+        var mask = new float[n];
+        var local = new long[n];
+        for (var b = 0; b < batchSize; b++)
+            for (var t = 0; t < contextLength; t++)
+            {
+                var i = b * contextLength + t;
+                var last = t == contextLength - 1;
+                targets[i] = last ? 0 : tokens[i + 1];
+                mask[i] = last ? 0 : 1;
+                local[i] = t % 64;
+            }
+        return new PackedBatch(batchSize, contextLength, tokens, targets, mask, local, new long[n],
+            Enumerable.Repeat(-1L, n).ToArray(), [], [], [], 0, 16, 3, TaskNames);
+    }
+
+    public JsonElement Cursor => JsonSerializer.SerializeToElement(new { next_batch = _next });
+
+    public void Restore(JsonElement cursor) => _next = cursor.GetProperty("next_batch").GetInt64();
+
+    public void Skip(long batches) => _next += batches;
+}
