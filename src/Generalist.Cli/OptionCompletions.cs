@@ -4,6 +4,7 @@ using Generalist.Datasets;
 using Generalist.Envs;
 using Generalist.Evaluation;
 using Generalist.Model;
+using Generalist.Torch;
 
 namespace Generalist.Cli;
 
@@ -21,8 +22,8 @@ public static class OptionCompletions
         ["--preset"] = () => ModelPresets.Names,
         ["--suite"] = () => Suites.Names,
         ["--env"] = () => EnvRegistry.Names,
-        ["--precision"] = () => ["fp32", "bf16"],
-        ["--device"] = () => ["cpu", "cuda"],
+        ["--precision"] = () => ComputeSettings.PrecisionNames,
+        ["--device"] = () => ComputeSettings.DeviceNames,
         ["--policy"] = () => ["expert", "random"],
     };
 

@@ -23,6 +23,12 @@ public static class ControlTrajectories
 {
     private const long HeldOutSeedOffset = 1L << 31;
 
+    /// <summary>The first episode seed of a run's training episodes (S*2^32 for run seed S).</summary>
+    public static long TrainingSeedBase(long runSeed) => unchecked(runSeed << 32);
+
+    /// <summary>The first episode seed of its held-out episodes (S*2^32 + 2^31).</summary>
+    public static long HeldOutSeedBase(long runSeed) => TrainingSeedBase(runSeed) + HeldOutSeedOffset;
+
     /// <summary>
     /// The default per-step perturbation probability of each control task's training episodes:
     /// the largest of 0.05, 0.1 and 0.2 at which the perturbed expert still succeeds in at least
@@ -66,9 +72,8 @@ public static class ControlTrajectories
     public static TaskData Load(string env, DataOptions options, PackageCache cache, IProgress<DataProgress>? progress)
     {
         var dir = Path.Combine(cache.Root, "shards", env);
-        var baseSeed = unchecked(options.Seed << 32);
-        var train = Ensure(env, "train", options.EpisodesPerTask, options.MinTimestepsPerTask, baseSeed, TrainingNoise(env, options), dir, cache, progress);
-        var heldOut = Ensure(env, "heldout", options.HeldOutEpisodes, 0, baseSeed + HeldOutSeedOffset, ActionNoise.None, dir, cache, progress);
+        var train = Ensure(env, "train", options.EpisodesPerTask, options.MinTimestepsPerTask, TrainingSeedBase(options.Seed), TrainingNoise(env, options), dir, cache, progress);
+        var heldOut = Ensure(env, "heldout", options.HeldOutEpisodes, 0, HeldOutSeedBase(options.Seed), ActionNoise.None, dir, cache, progress);
         return new TaskData(env, TaskFamily.Control, train, heldOut, env);
     }
 

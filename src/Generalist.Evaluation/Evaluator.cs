@@ -8,6 +8,7 @@ using Generalist.Tokenizers;
 using static TorchSharp.torch;
 using Generalist.Episodes;
 using Generalist.RunFormat;
+using Generalist.Torch;
 
 namespace Generalist.Evaluation;
 
@@ -124,7 +125,7 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
         if (!Directory.Exists(request.CheckpointPath)) throw new DirectoryNotFoundException($"checkpoint: directory not found: {request.CheckpointPath}");
         Suites.Get(request.Suite);
         if (request.Episodes is < 1 or > 10_000) throw new ArgumentException($"episodes: must be in [1, 10000] (got {request.Episodes})");
-        if (request.Device is not ("cpu" or "cuda")) throw new ArgumentException($"device: must be \"cpu\" or \"cuda\" (got '{request.Device}')");
+        if (!ComputeSettings.IsDevice(request.Device)) throw new ArgumentException($"device: must be \"cpu\" or \"cuda\" (got '{request.Device}')");
         if (request.Seed < 0) throw new ArgumentException($"seed: must be >= 0 (got {request.Seed})");
     }
 
@@ -135,8 +136,11 @@ public sealed class Evaluator(EvaluatorOptions? options = null) : IEvaluator
     private static void CheckSeedsDisjoint(string task, long seed, int episodes, RunConfig config)
     {
         var options = config.DataOptionsIn(PackageCache.DefaultRoot());
-        var trainStart = unchecked(config.Seed << 32);
-        (long Start, long Count)[] used = [(trainStart, options.MaxTrainingEpisodes), (trainStart + (1L << 31), options.HeldOutEpisodes)];
+        (long Start, long Count)[] used =
+        [
+            (ControlTrajectories.TrainingSeedBase(options.Seed), options.MaxTrainingEpisodes),
+            (ControlTrajectories.HeldOutSeedBase(options.Seed), options.HeldOutEpisodes),
+        ];
         foreach (var (start, count) in used)
             if (seed < start + count && start < seed + episodes)
                 throw new ArgumentException($"seed: evaluation seeds [{seed}, {seed + episodes}) of '{task}' overlap the run's data seeds [{start}, {start + count}); choose another --seed");

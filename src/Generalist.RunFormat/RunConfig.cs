@@ -142,8 +142,12 @@ public sealed record RunConfig
     [JsonPropertyName("context_length")] public int ContextLength { get; init; } = 0;
     /// <summary>"fp32" or "bf16" (autocast).</summary>
     [JsonPropertyName("precision")] public string Precision { get; init; } = "fp32";
+    /// <summary><see cref="Precision"/> as the enum code compares (valid once the config is).</summary>
+    [JsonIgnore] public Generalist.Torch.Precision PrecisionMode => Generalist.Torch.ComputeSettings.ParsePrecision(Precision);
     /// <summary>"cpu" or "cuda".</summary>
     [JsonPropertyName("device")] public string Device { get; init; } = "cpu";
+    /// <summary><see cref="Device"/> as the enum code compares (valid once the config is).</summary>
+    [JsonIgnore] public Generalist.Torch.ComputeDevice DeviceKind => Generalist.Torch.ComputeSettings.ParseDevice(Device);
     /// <summary>Seeds the model init, the data order and dropout.</summary>
     [JsonPropertyName("seed")] public long Seed { get; init; } = 1;
     /// <summary>Intra-op CPU threads; 0 = libtorch's default.</summary>
@@ -330,9 +334,9 @@ public sealed record RunConfig
             for (var i = 0; i < Tasks.Count; i++)
                 if (!Generalist.Datasets.TaskCatalog.Names.Contains(Tasks[i].Name))
                     found.Add(new($"tasks[{i}].name", $"unknown task '{Tasks[i].Name}'; valid tasks: {string.Join(", ", Generalist.Datasets.TaskCatalog.Names)}"));
-        if (Device == "cpu")
+        if (DeviceKind == Generalist.Torch.ComputeDevice.Cpu)
         {
-            var need = TrainingMemory.Estimate(model, BatchSize, Precision);
+            var need = TrainingMemory.Estimate(model, BatchSize, PrecisionMode);
             var have = availableBytes ?? TrainingMemory.AvailableCpuBytes();
             if (need.TotalBytes > have)
             {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Generalist.Model;
+using Generalist.Torch;
 
 namespace Generalist.RunFormat;
 
@@ -17,11 +18,11 @@ public sealed record TrainingMemory(long ParameterBytes, long ActivationBytes)
 {
     public long TotalBytes => ParameterBytes + ActivationBytes;
 
-    public static TrainingMemory Estimate(ModelConfig model, int batchSize, string precision)
+    public static TrainingMemory Estimate(ModelConfig model, int batchSize, Precision precision)
     {
         var parameters = ParameterCounts.For(model).Total;
         double tokens = (double)batchSize * model.ContextLength;
-        var bytesPerValue = precision == "bf16" ? 2.0 : 4.0;
+        var bytesPerValue = precision == Precision.Bf16 ? 2.0 : 4.0;
         var perTokenAndLayer = (9.0 + 2.0 * model.MlpRatio) * model.ModelDim * bytesPerValue;
         var activations = tokens * (model.Layers * perTokenAndLayer + 2.0 * model.VocabSize * 4.0);
         return new TrainingMemory(Saturate(parameters * 16.0), Saturate(activations));

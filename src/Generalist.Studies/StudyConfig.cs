@@ -116,7 +116,8 @@ public sealed record StudyConfig
     /// <summary>The ablation's variants, merged onto base and validated (the default ladder when none are given).</summary>
     [JsonIgnore] public IReadOnlyList<AblationVariant> AblationVariants { get; private set; } = [];
 
-    public static readonly string[] Suites = ["control", "vision-language", "language", "icl", "default", "all"];
+    /// <summary>The evaluation suites a study may name (the evaluator's own list).</summary>
+    public static readonly string[] Suites = [.. Generalist.Evaluation.Suites.Names];
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {

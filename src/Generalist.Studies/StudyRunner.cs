@@ -72,7 +72,7 @@ public sealed partial class StudyRunner(StudyBackend backend) : IStudyRunner
         {
             var (preset, st, seed) = plan[i];
             var name = $"size-{preset}" + (steps.Count > 1 ? $"-steps{st}" : "") + (config.Scaling.Seeds.Count > 1 ? $"-seed{seed}" : "");
-            var run = config.BaseRun with { Preset = preset, Steps = st, Seed = seed };
+            var run = new RunConfigOverrides { Preset = preset, Steps = st, Seed = seed }.ApplyTo(config.BaseRun);
             results.Add(await executor.RunAsync(name, "scaling", run, null, run.Tasks.Select(t => t.Name).ToList(), i, plan.Count, ct));
         }
         var rows = results.SelectMany(r => r.Evaluation.Tasks
@@ -107,7 +107,7 @@ public sealed partial class StudyRunner(StudyBackend backend) : IStudyRunner
         for (var i = 0; i < plan.Count; i++)
         {
             var (variant, seed) = plan[i];
-            var run = variant.Config with { Seed = seed };
+            var run = new RunConfigOverrides { Seed = seed }.ApplyTo(variant.Config);
             var dir = executor.RunDirectory(variant.RunName(seed));
             Directory.CreateDirectory(dir);
             AtomicFiles.WriteText(Path.Combine(dir, VariantFile), variant.SubRunJson(seed).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
@@ -160,7 +160,7 @@ public sealed partial class StudyRunner(StudyBackend backend) : IStudyRunner
         new Evaluation.Evaluator(),
         preset => Generalist.Model.ParameterCounts.For(Generalist.Model.ModelPresets.Get(preset)).NonEmbedding,
         // Fine-tuning: the trainer's init_from (model weights only; fresh optimizer, step 0).
-        StartFromCheckpoint: (config, checkpoint) => config with { InitFrom = checkpoint },
+        StartFromCheckpoint: (config, checkpoint) => new RunConfigOverrides { InitFrom = checkpoint }.ApplyTo(config),
         AnalyseIcl: Evaluation.InContext.IclCheckpointAnalysis.Run));
 
     private long ParametersOf(string preset)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Generalist.Cli.Commands.Bench;
+using Generalist.Torch;
 
 namespace Generalist.Cli.Commands;
 
@@ -34,7 +35,7 @@ public static class BenchCommand
             var r = parse.GetValue(repeats);
             if (r is < 1 or > 1000) throw new CliInputException($"--repeats must be in [1, 1000] (got {r})");
             var d = parse.GetValue(device)!;
-            if (d is not ("cpu" or "cuda")) throw new CliInputException($"--device must be cpu or cuda (got '{d}')");
+            if (!ComputeSettings.IsDevice(d)) throw new CliInputException($"--device must be cpu or cuda (got '{d}')");
             var chosen = flags.Where(f => parse.GetValue(f.Option)).Select(f => f.Bench).ToList();
             if (chosen.Count == 0)
                 throw new CliInputException($"choose at least one benchmark: {string.Join(", ", benchmarks.Select(b => "--" + b.Flag))}");

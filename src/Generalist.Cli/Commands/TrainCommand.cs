@@ -66,16 +66,18 @@ public static class TrainCommand
     internal static RunConfig BuildConfig(FileInfo? file, string? preset, string? tasks, int? steps, string? precision, int? batchSize, long? seed,
         string? initFrom = null, string? name = null)
     {
-        var run = file is null ? new RunConfig() : RunConfig.Load(file.FullName);
-        if (name is not null) run = run with { Name = name };
-        if (preset is not null) run = run with { Preset = preset };
-        if (tasks is not null) run = run with { Tasks = TaskList.Parse(tasks) };
-        if (steps is { } s) run = run with { Steps = s };
-        if (precision is not null) run = run with { Precision = precision };
-        if (batchSize is { } b) run = run with { BatchSize = b };
-        if (seed is { } sd) run = run with { Seed = sd };
-        // An absolute path: the run's trainer_state.json then names its origin wherever it is read.
-        if (initFrom is not null) run = run with { InitFrom = initFrom.Trim().Length == 0 ? initFrom : Path.GetFullPath(initFrom) };
+        var run = new RunConfigOverrides
+        {
+            Name = name,
+            Preset = preset,
+            Tasks = tasks is null ? null : TaskList.Parse(tasks),
+            Steps = steps,
+            Precision = precision,
+            BatchSize = batchSize,
+            Seed = seed,
+            // An absolute path: the run's trainer_state.json then names its origin wherever it is read.
+            InitFrom = initFrom is null ? null : initFrom.Trim().Length == 0 ? initFrom : Path.GetFullPath(initFrom),
+        }.ApplyTo(file is null ? new RunConfig() : RunConfig.Load(file.FullName));
         var errors = run.ValidateForTraining();
         if (errors.Count > 0) throw new ConfigException(errors[0].Field, $"{errors[0].Field}: {errors[0].Message}");
         return run;

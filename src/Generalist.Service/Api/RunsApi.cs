@@ -92,42 +92,24 @@ public sealed class RunsApi(RunManager runs, RunRegistry registry, EventHub<RunE
         RunConfig config;
         try
         {
-            config = string.IsNullOrWhiteSpace(request.ConfigJson) ? new RunConfig() : ParseUnvalidated(request.ConfigJson);
+            config = string.IsNullOrWhiteSpace(request.ConfigJson) ? new RunConfig() : RunConfig.ParseUnvalidated(request.ConfigJson, "config_json");
+            config = new RunConfigOverrides
+            {
+                Name = request.Name.Length > 0 ? request.Name : null,
+                Preset = request.Preset.Length > 0 ? request.Preset : null,
+                Steps = request.Steps != 0 ? request.Steps : null,
+                Seed = request.Seed != 0 ? request.Seed : null,
+                Tasks = request.Tasks.Count > 0 ? TaskWeights.Parse(request.Tasks) : null,
+            }.ApplyTo(config);
         }
         catch (ConfigException e)
         {
             throw GrpcErrors.InvalidArgument(string.IsNullOrEmpty(e.Field) ? "config_json" : e.Field, e.Message);
         }
-        if (request.Name.Length > 0) config = config with { Name = request.Name };
-        if (request.Preset.Length > 0) config = config with { Preset = request.Preset };
-        if (request.Steps != 0) config = config with { Steps = request.Steps };
-        if (request.Seed != 0) config = config with { Seed = request.Seed };
-        if (request.Tasks.Count > 0) config = config with { Tasks = ParseTasks(request.Tasks) };
         // The same checks as `generalist train` (preset, task names, memory), so nothing is queued that would fail at start.
         var errors = config.ValidateForTraining();
         if (errors.Count > 0) throw GrpcErrorsExtensions.InvalidArguments([.. errors.Select(e => (e.Field, e.Message))]);
         return config;
-    }
-
-    /// <summary>Parses JSON only; validation happens after the overrides so a flag can fix a field.</summary>
-    private static RunConfig ParseUnvalidated(string json) => RunConfig.ParseUnvalidated(json, "config_json");
-
-    /// <summary>"cartpole" or "cartpole:2.5" (name and sampling weight).</summary>
-    private static List<TaskWeight> ParseTasks(IEnumerable<string> tasks)
-    {
-        var list = new List<TaskWeight>();
-        var i = 0;
-        foreach (var t in tasks)
-        {
-            var parts = t.Split(':');
-            if (parts.Length > 2) throw GrpcErrors.InvalidArgument($"tasks[{i}]", $"must be NAME or NAME:WEIGHT (got '{t}')");
-            var weight = 1.0;
-            if (parts.Length == 2 && !double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out weight))
-                throw GrpcErrors.InvalidArgument($"tasks[{i}].weight", $"must be a number (got '{parts[1]}')");
-            list.Add(new TaskWeight(parts[0], weight));
-            i++;
-        }
-        return list;
     }
 }
 

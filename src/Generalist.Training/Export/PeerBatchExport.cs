@@ -9,6 +9,7 @@ using Generalist.Packing;
 using Generalist.RunFormat;
 using Generalist.RunFormat.Checkpointing;
 using Generalist.RunFormat.Safetensors;
+using Generalist.Torch;
 
 namespace Generalist.Training.Export;
 
@@ -71,13 +72,13 @@ public static class PeerBatchExport
         log?.Invoke($"batch {batch.BatchSize} x {batch.ContextLength} from {checkpoint.Path} (step {state.Step}): {batch.NumPatches} patches, {batch.LossMask.Sum(m => (double)m)} loss tokens");
 
         // fp32 whatever the run used: the comparison is of the arithmetic, not of a rounding mode.
-        var executor = new StepExecutor(model, optimizer, new StepOptions(1, config.Optimizer.GradClip, "fp32", CPU, config.Model.ContinuousLabelSigma));
+        var executor = new StepExecutor(model, optimizer, new StepOptions(1, config.Optimizer.GradClip, Precision.Fp32, CPU, config.Model.ContinuousLabelSigma));
         var schedule = LearningRateSchedule.From(config);
         var source = new RepeatedBatch(batch);
         var losses = new List<double>();
         var norms = new List<double>();
         var rates = new List<double>();
-        StepResult? first = null;
+        TrainingStepResult? first = null;
         for (var i = 0; i < options.Steps; i++)
         {
             var lr = schedule.At(state.OptimizerSteps + 1 + i);
@@ -135,7 +136,7 @@ public static class PeerBatchExport
     /// and gradient norm; with no steps at all those come from one forward and backward here.
     /// </summary>
     private static (double Loss, IReadOnlyDictionary<string, double> TaskLoss, double GradNorm) FinalFigures(
-        GeneralistModel model, PackedBatch batch, RunConfig config, StepResult? first, int steps)
+        GeneralistModel model, PackedBatch batch, RunConfig config, TrainingStepResult? first, int steps)
     {
         using var scope = NewDisposeScope();
         var taskCount = Math.Max(1, batch.TaskNames.Count);

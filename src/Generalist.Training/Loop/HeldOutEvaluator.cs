@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Generalist.Training.Loop;
 
 /// <summary>Mean loss per task over fixed held-out batches, without gradients, in the run's precision.</summary>
-public sealed class HeldOutEvaluator(GeneralistModel model, IHeldOutSource source, int batchesPerTask, string precision, Device device)
+public sealed class HeldOutEvaluator(GeneralistModel model, IHeldOutSource source, int batchesPerTask, Precision precision, Device device)
 {
     public IReadOnlyDictionary<string, double> Evaluate()
     {
@@ -26,7 +26,7 @@ public sealed class HeldOutEvaluator(GeneralistModel model, IHeldOutSource sourc
                     var batch = source.Batch(task, i);
                     var inputs = ModelInputs.From(batch, device);
                     var targets = LossTargets.From(batch, device);
-                    using (precision == "bf16" ? Autocast.Enable(device.type, ScalarType.BFloat16) : null)
+                    using (precision.Autocast(device.type))
                     {
                         var output = model.Loss(inputs, targets);
                         sum.add_(output.Sum);

@@ -8,6 +8,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using Generalist.RunFormat;
 using Generalist.RunFormat.Checkpointing;
+using Generalist.Torch;
 
 namespace Generalist.Training.Loop;
 
@@ -63,9 +64,9 @@ internal sealed partial class RunSession : IDisposable
         // Rank 0 alone writes metrics.jsonl and checkpoints; every rank computes the same numbers.
         _metrics = distributed.IsRoot ? new MetricsLog(Path.Combine(runDirectory, "metrics.jsonl"), keepThroughStep: long.MaxValue) : null;
         _parallel = distributed.WorldSize > 1 ? new DataParallelStep(distributed, model.parameters(), config.Distributed) : null;
-        _executor = new StepExecutor(model, _optimizer, new StepOptions(config.GradAccum, config.Optimizer.GradClip, config.Precision, device, config.Model.ContinuousLabelSigma), _parallel);
+        _executor = new StepExecutor(model, _optimizer, new StepOptions(config.GradAccum, config.Optimizer.GradClip, config.PrecisionMode, device, config.Model.ContinuousLabelSigma), _parallel);
         _heldOut = data.HeldOut is { } h && config.HeldOut.Every > 0
-            ? new HeldOutEvaluator(model, h, config.HeldOut.Batches, config.Precision, device) : null;
+            ? new HeldOutEvaluator(model, h, config.HeldOut.Batches, config.PrecisionMode, device) : null;
         _schedule = LearningRateSchedule.From(config);
         _spikes = new SpikeDetector(config.Spike);
     }
@@ -140,9 +141,9 @@ internal sealed partial class RunSession : IDisposable
     /// <summary>On CUDA each rank of a machine takes its own GPU: local rank modulo the device count.</summary>
     private static Device ResolveDevice(string device, int localRank)
     {
-        if (device == "cuda" && !cuda.is_available())
+        if (ComputeSettings.ParseDevice(device) == ComputeDevice.Cuda && !cuda.is_available())
             throw new ConfigException("device", "device: \"cuda\" was asked for but no CUDA device is available (use \"cpu\")");
-        return device == "cuda" ? new Device(DeviceType.CUDA, localRank % Math.Max(1, cuda.device_count())) : CPU;
+        return ComputeSettings.ParseDevice(device) == ComputeDevice.Cuda ? new Device(DeviceType.CUDA, localRank % Math.Max(1, cuda.device_count())) : CPU;
     }
 
     private static ModelConfig ResolveModel(RunConfig config, TrainerOptions options) => config.ResolveModel(options.Model);
@@ -182,7 +183,7 @@ internal sealed partial class RunSession : IDisposable
         // this makes it so whatever the platform's kernels did).
         _parallel?.BroadcastParameters(_model.parameters());
         var flopsPerToken = _model.EstimateFlopsPerToken();
-        _peakFlops = PeakFlops.Resolve(_config.PeakFlops, _config.Precision == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32, _device);
+        _peakFlops = PeakFlops.Resolve(_config.PeakFlops, _config.PrecisionMode.ScalarType(), _device);
         // The untrained model's held-out loss: the baseline every later evaluation is compared with.
         if (_step == 0 && _heldOut is not null) _progress?.Report(new HeldOutEvaluated(0, _heldOut.Evaluate()));
 

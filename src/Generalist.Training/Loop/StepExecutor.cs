@@ -11,10 +11,10 @@ using Generalist.Packing;
 namespace Generalist.Training.Loop;
 
 /// <summary>Settings of one training step; ContinuousLabelSigma: HL-Gauss label width in bins (0 = one-hot).</summary>
-public sealed record StepOptions(int GradAccum, double GradClip, string Precision, Device Device, double ContinuousLabelSigma = 0);
+public sealed record StepOptions(int GradAccum, double GradClip, Precision Precision, Device Device, double ContinuousLabelSigma = 0);
 
 /// <summary>What one step did, read back to the host once at its end.</summary>
-public sealed record StepResult(
+public sealed record TrainingStepResult(
     double Loss,
     IReadOnlyDictionary<string, double> TaskLoss,
     double GradNorm,
@@ -45,7 +45,7 @@ public sealed record StepResult(
 /// </summary>
 public sealed class StepExecutor(GeneralistModel model, AdamW optimizer, StepOptions options, DataParallelStep? parallel = null)
 {
-    public StepResult Run(IBatchSource data, double learningRate, double lossMultiplier = 1.0)
+    public TrainingStepResult Run(IBatchSource data, double learningRate, double lossMultiplier = 1.0)
     {
         using var scope = NewDisposeScope();
         var taskCount = Math.Max(1, data.TaskNames.Count);
@@ -70,7 +70,7 @@ public sealed class StepExecutor(GeneralistModel model, AdamW optimizer, StepOpt
             dataS += Lap(clock);
 
             LossOutput output;
-            using (options.Precision == "bf16" ? Autocast.Enable(options.Device.type, ScalarType.BFloat16) : null)
+            using (options.Precision.Autocast(options.Device.type))
                 output = model.Loss(inputs, targets.Targets, targets.LossMask, targets.TaskIds, taskCount, options.ContinuousLabelSigma);
             // This micro-batch's share of the step's mean; with no loss tokens at all, nothing to learn.
             var share = stepLossTokens > 0 ? microTokens / stepLossTokens : 0.0;
@@ -115,7 +115,7 @@ public sealed class StepExecutor(GeneralistModel model, AdamW optimizer, StepOpt
             if (count > 0) taskLoss[data.TaskNames[t]] = values[3 + t] * lossMultiplier / count;
         }
         optimizerS += Lap(clock);
-        return new StepResult(values[0], taskLoss, values[1], values[2] != 0, tokens, dataS, forwardS, backwardS, optimizerS, syncS);
+        return new TrainingStepResult(values[0], taskLoss, values[1], values[2] != 0, tokens, dataS, forwardS, backwardS, optimizerS, syncS);
     }
 
     private static double Lap(Stopwatch clock)

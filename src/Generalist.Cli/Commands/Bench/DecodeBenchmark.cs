@@ -28,7 +28,7 @@ public sealed class DecodeBenchmark : IBenchmark
     {
         TorchRuntime.EnsureLoaded();
         var config = ModelPresets.Get(options.Preset);
-        var device = options.Device == "cuda"
+        var device = ComputeSettings.ParseDevice(options.Device) == ComputeDevice.Cuda
             ? (cuda.is_available() ? CUDA : throw new CliInputException("--device cuda: no CUDA device is available to libtorch"))
             : CPU;
         var prompt = config.ContextLength / 4;

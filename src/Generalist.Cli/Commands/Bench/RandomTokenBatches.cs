@@ -8,12 +8,14 @@ namespace Generalist.Cli.Commands.Bench;
 /// Batches of uniformly random text tokens with every target in the loss, for throughput
 /// measurement: the model does exactly the work of a real batch of the same shape, without the
 /// data sets (which the benchmark must not depend on). Deterministic per (seed, batch number).
+/// Row b belongs to task b mod the task count; local positions cycle with <paramref name="localPeriod"/>.
 /// </summary>
-public sealed class RandomTokenBatches(int batchSize, int contextLength, int vocabularyRange, long seed) : IBatchSource
+public sealed class RandomTokenBatches(int batchSize, int contextLength, int vocabularyRange, long seed,
+    IReadOnlyList<string>? taskNames = null, int localPeriod = 64, int patchSize = 16) : IBatchSource
 {
     private long _next;
 
-    public IReadOnlyList<string> TaskNames { get; } = ["random"];
+    public IReadOnlyList<string> TaskNames { get; } = taskNames ?? ["random"];
 
     public PackedBatch Next()
     {
@@ -24,6 +26,7 @@ public sealed class RandomTokenBatches(int batchSize, int contextLength, int voc
         var targets = new long[n];
         var mask = new float[n];
         var local = new long[n];
+        var taskIds = new long[n];
         for (var b = 0; b < batchSize; b++)
             for (var t = 0; t < contextLength; t++)
             {
@@ -31,10 +34,11 @@ public sealed class RandomTokenBatches(int batchSize, int contextLength, int voc
                 var last = t == contextLength - 1;
                 targets[i] = last ? 0 : tokens[i + 1];
                 mask[i] = last ? 0 : 1;
-                local[i] = t % 64;
+                local[i] = t % localPeriod;
+                taskIds[i] = b % TaskNames.Count;
             }
-        return new PackedBatch(batchSize, contextLength, tokens, targets, mask, local, new long[n],
-            Enumerable.Repeat(-1L, n).ToArray(), [], [], [], 0, 16, 3, TaskNames);
+        return new PackedBatch(batchSize, contextLength, tokens, targets, mask, local, taskIds,
+            Enumerable.Repeat(-1L, n).ToArray(), [], [], [], 0, patchSize, 3, TaskNames);
     }
 
     public JsonElement Cursor => JsonSerializer.SerializeToElement(new { next_batch = _next });

@@ -54,7 +54,7 @@ public static class TrainingBenchmark
     public static TrainingBenchmarkResult Run(TrainingBenchmarkOptions options, Action<string>? log = null)
     {
         if (options.Repeats < 1) throw new ArgumentException($"repeats must be at least 1 (got {options.Repeats})");
-        var device = options.Device == "cuda" ? CUDA : CPU;
+        var device = ComputeSettings.ParseDevice(options.Device) == ComputeDevice.Cuda ? CUDA : CPU;
         if (device.type == DeviceType.CUDA && !cuda.is_available()) throw new ArgumentException("--device cuda: no CUDA device is available");
         var config = ModelPresets.Get(options.Preset);
 
@@ -62,16 +62,16 @@ public static class TrainingBenchmark
         var peak32 = PeakFlops.Measure(ScalarType.Float32, device, options.MatmulSize, Math.Max(options.Repeats, 5));
         var peak16 = PeakFlops.Measure(ScalarType.BFloat16, device, options.MatmulSize, Math.Max(options.Repeats, 5));
 
-        var fp32 = Steps(config, options, device, "fp32", peak32, log, out var flopsPerToken, out var fused);
-        var bf16 = Steps(config, options, device, "bf16", peak16, log, out _, out _);
+        var fp32 = Steps(config, options, device, Precision.Fp32, peak32, log, out var flopsPerToken, out var fused);
+        var bf16 = Steps(config, options, device, Precision.Bf16, peak16, log, out _, out _);
         return new TrainingBenchmarkResult(options.Preset, options.Device, get_num_threads(), options.BatchSize, config.ContextLength,
             flopsPerToken, fused, options.Repeats, fp32, bf16, bf16.TokensPerSecond / fp32.TokensPerSecond);
     }
 
-    private static PrecisionFigures Steps(ModelConfig config, TrainingBenchmarkOptions options, Device device, string precision,
+    private static PrecisionFigures Steps(ModelConfig config, TrainingBenchmarkOptions options, Device device, Precision precision,
         double peak, Action<string>? log, out double flopsPerToken, out bool fused)
     {
-        log?.Invoke($"{precision}: {options.WarmupSteps} warm-up + {options.Repeats} measured training steps of {options.Preset} (batch {options.BatchSize} x {config.ContextLength})");
+        log?.Invoke($"{precision.Name()}: {options.WarmupSteps} warm-up + {options.Repeats} measured training steps of {options.Preset} (batch {options.BatchSize} x {config.ContextLength})");
         using var model = new GeneralistModel(config, seed: 1);
         model.to(device);
         model.train();
@@ -80,19 +80,19 @@ public static class TrainingBenchmark
         flopsPerToken = model.EstimateFlopsPerToken();
         var data = new RandomTokenBatches(options.BatchSize, config.ContextLength, VocabularyLayout.Default.TextVocabSize, seed: 1);
         var executor = new StepExecutor(model, optimizer, new StepOptions(1, 1.0, precision, device));
-        var results = new List<StepResult>();
+        var results = new List<TrainingStepResult>();
         for (var i = 0; i < options.WarmupSteps + options.Repeats; i++)
         {
             var r = executor.Run(data, learningRate: 1e-4);
             if (i >= options.WarmupSteps) results.Add(r);
         }
-        double Median(Func<StepResult, double> f)
+        double Median(Func<TrainingStepResult, double> f)
         {
             var v = results.Select(f).Order().ToArray();
             return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
         }
         var tps = Median(r => r.Tokens / r.TotalSeconds);
-        return new PrecisionFigures(precision, peak, tps, tps * flopsPerToken / peak, Median(r => r.TotalSeconds),
+        return new PrecisionFigures(precision.Name(), peak, tps, tps * flopsPerToken / peak, Median(r => r.TotalSeconds),
             Median(r => r.DataSeconds), Median(r => r.ForwardSeconds), Median(r => r.BackwardSeconds), Median(r => r.OptimizerSeconds),
             Median(r => r.OptimizerSeconds / r.TotalSeconds));
     }
