@@ -4,10 +4,10 @@ using TorchSharp;
 namespace Generalist.Torch;
 
 /// <summary>
-/// Mixed-precision autocast through libtorch's own exports (TorchSharp 0.107 has no managed
-/// autocast; PLATFORM.md lists the symbols). Autocast state is per thread: open the scope on the
-/// thread that runs the forward pass, and dispose it there. Backward runs outside the scope, as in
-/// PyTorch.
+/// Mixed-precision autocast through libtorch's own exports, the mangled at::autocast functions of
+/// libtorch_cpu.so named below (TorchSharp 0.107 has no managed autocast). Autocast state is per
+/// thread: open the scope on the thread that runs the forward pass, and dispose it there. Backward
+/// runs outside the scope, as in PyTorch.
 /// </summary>
 public static unsafe class Autocast
 {

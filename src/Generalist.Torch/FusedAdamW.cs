@@ -6,8 +6,8 @@ namespace Generalist.Torch;
 
 /// <summary>
 /// libtorch's fused AdamW kernel (`torch._fused_adamw_`) and the foreach gradient-norm clip,
-/// reached through a TorchScript compilation unit because TorchSharp 0.107 wraps neither
-/// (PLATFORM.md: 2.5-3x faster than optim.AdamW's ~9 kernels per parameter on CPU).
+/// reached through a TorchScript compilation unit because TorchSharp 0.107 wraps neither: one
+/// kernel over every parameter instead of optim.AdamW's ~9 per parameter, 2.5-3x faster on CPU.
 /// Use <see cref="TryCreate"/>; callers fall back to a per-parameter AdamW when it returns null.
 /// </summary>
 public sealed class FusedAdamW : IDisposable

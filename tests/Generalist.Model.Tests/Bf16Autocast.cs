@@ -4,8 +4,9 @@ using Generalist.Torch;
 namespace Generalist.Model.Tests;
 
 /// <summary>
-/// Turns libtorch's CPU autocast to bf16 on for the current thread, through the exports that
-/// PLATFORM.md lists (TorchSharp 0.107 has no managed autocast); the trainer has its own.
+/// Turns libtorch's CPU autocast to bf16 on for the current thread, through libtorch_cpu.so's
+/// at::autocast exports named below (TorchSharp 0.107 has no managed autocast); the trainer has its own
+/// (src/Generalist.Torch/Autocast.cs).
 /// </summary>
 internal sealed unsafe class Bf16Autocast : IDisposable
 {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Generalist.Evaluation.Reporting;
 
 namespace Generalist.Evaluation.InContext;
@@ -65,17 +64,22 @@ public static class IclReportWriter
 
     public static string Csv(IclReport report)
     {
-        var sb = new StringBuilder("condition,kind,curve,k,value,low,high,count\n");
-        string F(double v) => double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "";
+        var rows = new List<string[]>();
         foreach (var c in report.Conditions)
         {
             foreach (var curve in new[] { c.Model }.Concat(c.Algorithms))
                 for (var k = 0; k <= c.MaxK; k++)
-                    sb.Append(CultureInfo.InvariantCulture, $"{c.Name},mse,{curve.Name},{k},{F(curve.Mse[k])},{F(curve.Interval[k]?.Low ?? double.NaN)},{F(curve.Interval[k]?.High ?? double.NaN)},{curve.Count[k]}\n");
+                    rows.Add(Row(c.Name, "mse", curve.Name, k, curve.Mse[k], curve.Interval[k], curve.Count[k]));
             foreach (var a in c.Agreement)
                 for (var k = 0; k <= c.MaxK; k++)
-                    sb.Append(CultureInfo.InvariantCulture, $"{c.Name},agreement,{a.Algorithm},{k},{F(a.MeanSquaredDifference[k])},{F(a.Interval[k]?.Low ?? double.NaN)},{F(a.Interval[k]?.High ?? double.NaN)},{c.Prompts}\n");
+                    rows.Add(Row(c.Name, "agreement", a.Algorithm, k, a.MeanSquaredDifference[k], a.Interval[k], c.Prompts));
         }
-        return sb.ToString();
+        return AtomicFiles.Csv(["condition", "kind", "curve", "k", "value", "low", "high", "count"], rows);
     }
+
+    private static string[] Row(string condition, string kind, string curve, int k, double value, Statistics.Interval? interval, int count) =>
+    [
+        condition, kind, curve, k.ToString(CultureInfo.InvariantCulture), AtomicFiles.CsvNumber(value),
+        AtomicFiles.CsvNumber(interval?.Low ?? double.NaN), AtomicFiles.CsvNumber(interval?.High ?? double.NaN), count.ToString(CultureInfo.InvariantCulture),
+    ];
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Generalist.Evaluation.Reporting;
 
 namespace Generalist.Evaluation.InContext;
@@ -35,11 +34,9 @@ public static class ProbeReportWriter
             })]));
     }
 
-    public static string Csv(ProbeReport report)
-    {
-        var sb = new StringBuilder("target,layer,r2,control_r2\n");
-        string F(double v) => double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "";
-        foreach (var r in report.Results) sb.Append(CultureInfo.InvariantCulture, $"{r.Target},{r.Layer},{F(r.R2)},{F(r.ControlR2)}\n");
-        return sb.ToString();
-    }
+    public static string Csv(ProbeReport report) =>
+        AtomicFiles.Csv(["target", "layer", "r2", "control_r2"], report.Results.Select(r => new[]
+        {
+            r.Target, r.Layer.ToString(CultureInfo.InvariantCulture), AtomicFiles.CsvNumber(r.R2), AtomicFiles.CsvNumber(r.ControlR2),
+        }));
 }

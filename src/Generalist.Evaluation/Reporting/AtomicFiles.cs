@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using nietras.SeparatedValues;
 
 namespace Generalist.Evaluation.Reporting;
 
@@ -36,17 +37,31 @@ public static class AtomicFiles
         }
     }
 
-    /// <summary>One CSV field, quoted when it holds a comma, quote or newline (RFC 4180).</summary>
-    public static string CsvField(string s) =>
-        s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
-
     public static string CsvNumber(double v) => double.IsFinite(v) ? v.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "";
 
+    /// <summary>
+    /// A CSV table as text, written by Sep: a field is quoted only when it holds a comma, quote or
+    /// line break (RFC 4180), lines end in Environment.NewLine. Rows may be shorter or longer than
+    /// the header (a missing trailing field is left out, not written empty).
+    /// </summary>
     public static string Csv(IEnumerable<string> header, IEnumerable<IEnumerable<string>> rows)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(string.Join(",", header.Select(CsvField)));
-        foreach (var r in rows) sb.AppendLine(string.Join(",", r.Select(CsvField)));
+        using (var writer = Sep.New(',').Writer(o => o with
+               {
+                   WriteHeader = false, // the header goes out as the first row, escaped like the others
+                   Escape = true,
+                   DisableColCountCheck = true,
+                   ColNotSetOption = SepColNotSetOption.Skip,
+               }).To(sb))
+        {
+            foreach (var fields in rows.Prepend(header))
+            {
+                using var row = writer.NewRow();
+                var i = 0;
+                foreach (var f in fields) row[i++].Set(f);
+            }
+        }
         return sb.ToString();
     }
 }

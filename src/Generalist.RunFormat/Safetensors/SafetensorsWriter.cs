@@ -7,9 +7,10 @@ namespace Generalist.RunFormat.Safetensors;
 /// <summary>
 /// Writes the safetensors format (8-byte little-endian header length, a JSON header with dtype,
 /// shape and data_offsets per tensor plus string-to-string `__metadata__`, then raw little-endian
-/// data). Written by hand: TorchSharp.PyBridge is not held by the registry (PLATFORM.md) and the
-/// format is small. A SHA-256 of the data section goes into `__metadata__` under
-/// <see cref="ChecksumKey"/> so a reader can detect truncation and bit flips.
+/// data). Written by hand although the registry serves TorchSharp.PyBridge: the format is small,
+/// and the project keeps its own reader for its validation (bounds, dtype and shape checks with
+/// clear errors before anything is allocated) and its checksum, a SHA-256 of the data section in
+/// `__metadata__` under <see cref="ChecksumKey"/> so a reader can detect truncation and bit flips.
 /// </summary>
 public static class SafetensorsWriter
 {

@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text;
 using Generalist.Evaluation.Reporting;
+using nietras.SeparatedValues;
 
 namespace Generalist.Studies.Scaling;
 
@@ -14,8 +14,9 @@ public sealed record ScalingRow(string Task, double Params, double Tokens, doubl
 /// <summary>
 /// Reads and writes the (task, params, tokens, loss[, score]) table that `generalist study fit`
 /// consumes and the scaling study produces; a malformed file raises InvalidDataException naming the
-/// file, line and column. The header names the columns (any order, extra
-/// columns ignored). Parsed by hand: RFC 4180 fields with quotes; no CSV package is held.
+/// file, line and column. The header names the columns (any order, extra columns ignored). Fields
+/// are split and unquoted by Sep (RFC 4180 quotes); blank lines and lines starting with '#' are
+/// skipped, and a field may not span lines (each line is one row).
 /// </summary>
 public static class ScalingResultsCsv
 {
@@ -30,29 +31,45 @@ public static class ScalingResultsCsv
 
     public static IReadOnlyList<ScalingRow> Parse(string text, string source)
     {
-        var lines = text.Replace("\r\n", "\n").Split('\n');
-        var header = -1;
-        string[] names = [];
-        for (var i = 0; i < lines.Length; i++)
+        // Sep has no comment lines, so they are blanked before it reads: a quote in a comment then
+        // cannot open a field, and every line stays where it was for the error messages.
+        var lines = text.Replace("\r\n", "\n").Split('\n').Select(l => l.TrimStart().StartsWith('#') ? "" : l);
+        using var reader = Sep.New(',').Reader(o => o with
         {
-            if (string.IsNullOrWhiteSpace(lines[i]) || lines[i].TrimStart().StartsWith('#')) continue;
-            names = SplitFields(lines[i], source, i + 1).Select(n => n.Trim().ToLowerInvariant()).ToArray();
-            header = i;
-            break;
-        }
-        if (header < 0) throw new InvalidDataException($"{source}: empty file; expected a header line with columns {string.Join(", ", Required)}[, {Optional}]");
-        foreach (var r in Required)
-            if (!names.Contains(r)) throw new InvalidDataException($"{source}: line {header + 1}: missing column '{r}' (header must name {string.Join(", ", Required)}[, {Optional}])");
-        foreach (var dup in names.GroupBy(n => n).Where(g => g.Count() > 1 && g.Key.Length > 0))
-            throw new InvalidDataException($"{source}: line {header + 1}: column '{dup.Key}' appears twice");
-        int Col(string n) => Array.IndexOf(names, n);
-        int task = Col("task"), p = Col("params"), t = Col("tokens"), l = Col("loss"), s = Col(Optional);
+            HasHeader = false, // the header may follow comments, and its names are trimmed and lower-cased here
+            DisableColCountCheck = true, // blank lines are rows of one field; the count is checked below
+            Unescape = true,
+            Trim = SepTrim.All,
+        }).FromText(string.Join('\n', lines));
+        string[]? names = null;
+        var headerLine = 0;
+        int task = 0, p = 0, t = 0, l = 0, s = 0;
         var rows = new List<ScalingRow>();
-        for (var i = header + 1; i < lines.Length; i++)
+        var line = 0;
+        foreach (var row in reader)
         {
-            if (string.IsNullOrWhiteSpace(lines[i]) || lines[i].TrimStart().StartsWith('#')) continue;
-            var line = i + 1;
-            var f = SplitFields(lines[i], source, line);
+            // One row per line: a row that runs past its line (or ends inside quotes) is the error
+            // here, so the row count is the line number. Checked on the raw text, before any field
+            // is read, since unquoting rewrites it in place.
+            line++;
+            var raw = row.Span;
+            if (raw.IndexOfAny('\n', '\r') >= 0 || raw.Count('"') % 2 != 0)
+                throw new InvalidDataException($"{source}: line {line}: unterminated quoted field");
+            if (raw.IsWhiteSpace()) continue;
+            var f = new string[row.ColCount];
+            for (var i = 0; i < f.Length; i++) f[i] = row[i].ToString();
+            if (names is null)
+            {
+                names = f.Select(n => n.Trim().ToLowerInvariant()).ToArray();
+                headerLine = line;
+                foreach (var r in Required)
+                    if (!names.Contains(r)) throw new InvalidDataException($"{source}: line {headerLine}: missing column '{r}' (header must name {string.Join(", ", Required)}[, {Optional}])");
+                foreach (var dup in names.GroupBy(n => n).Where(g => g.Count() > 1 && g.Key.Length > 0))
+                    throw new InvalidDataException($"{source}: line {headerLine}: column '{dup.Key}' appears twice");
+                (task, p, t, l, s) = (Array.IndexOf(names, "task"), Array.IndexOf(names, "params"), Array.IndexOf(names, "tokens"),
+                    Array.IndexOf(names, "loss"), Array.IndexOf(names, Optional));
+                continue;
+            }
             if (f.Length != names.Length)
                 throw new InvalidDataException($"{source}: line {line}: {f.Length} fields but the header has {names.Length}");
             var name = f[task].Trim();
@@ -64,6 +81,7 @@ public static class ScalingResultsCsv
                 Number(f, l, "loss", line, source, min: 0, exclusive: false),
                 s >= 0 && f[s].Trim().Length > 0 ? Number(f, s, "score", line, source, min: double.NegativeInfinity, exclusive: false) : null));
         }
+        if (names is null) throw new InvalidDataException($"{source}: empty file; expected a header line with columns {string.Join(", ", Required)}[, {Optional}]");
         if (rows.Count == 0) throw new InvalidDataException($"{source}: no data rows after the header");
         return rows;
     }
@@ -83,28 +101,5 @@ public static class ScalingResultsCsv
         if (exclusive ? !(v > min) : !(v >= min))
             throw new InvalidDataException($"{source}: line {line}, column {column + 1} '{name}': {raw} must be {(exclusive ? ">" : ">=")} {min.ToString(CultureInfo.InvariantCulture)}");
         return v;
-    }
-
-    private static string[] SplitFields(string line, string source, int lineNumber)
-    {
-        var fields = new List<string>();
-        var current = new StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < line.Length; i++)
-        {
-            var c = line[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"') { current.Append('"'); i++; }
-                else if (c == '"') quoted = false;
-                else current.Append(c);
-            }
-            else if (c == '"' && current.ToString().Trim().Length == 0) { current.Clear(); quoted = true; }
-            else if (c == ',') { fields.Add(current.ToString()); current.Clear(); }
-            else current.Append(c);
-        }
-        if (quoted) throw new InvalidDataException($"{source}: line {lineNumber}: unterminated quoted field");
-        fields.Add(current.ToString());
-        return fields.ToArray();
     }
 }
