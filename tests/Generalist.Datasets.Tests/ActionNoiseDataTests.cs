@@ -2,13 +2,14 @@ using Generalist.Envs;
 using Generalist.Tokenizers;
 using Generalist.Episodes;
 using Generalist.Shards;
+using Generalist.TestSupport;
 
 namespace Generalist.Datasets.Tests;
 
 /// <summary>Control shards collected with DART-style action noise (envs/DATA.md, "Action noise").</summary>
 public sealed class ActionNoiseDataTests : IDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempDir _dir = new();
 
     public void Dispose() => _dir.Dispose();
 

@@ -3,12 +3,13 @@ using System.IO.Compression;
 using Generalist.Datasets.Parsers;
 using Generalist.Datasets.Sets;
 using Generalist.Episodes;
+using Generalist.TestSupport;
 
 namespace Generalist.Datasets.Tests;
 
 public sealed class IdxReaderTests : IDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempDir _dir = new();
 
     internal static byte[] Idx(int[] dims, byte[] values)
     {

@@ -2,13 +2,14 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
 using Generalist.Datasets.Cache;
+using Generalist.TestSupport;
 
 namespace Generalist.Datasets.Tests;
 
 public sealed class PackageCacheTests : IDisposable
 {
     private static readonly PackageRef Package = PackageRef.Npm("@fixture/tiny-corpus", "1.0.0");
-    private readonly TempDirectory _dir = new();
+    private readonly TempDir _dir = new();
 
     /// <summary>Serves a tarball built in memory, counting downloads; the content can be changed to mimic a registry that changed.</summary>
     private sealed class FixtureFetcher : IPackageFetcher

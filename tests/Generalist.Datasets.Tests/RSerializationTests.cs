@@ -1,12 +1,13 @@
 using Generalist.Datasets.Parsers.R;
 using Generalist.Datasets.Sets;
 using Generalist.Episodes;
+using Generalist.TestSupport;
 
 namespace Generalist.Datasets.Tests;
 
 public sealed class RSerializationTests : IDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempDir _dir = new();
 
     /// <summary>A 4-row MovieLens-shaped frame: two users, a factor of genres, an NA year, a compact 1:n column.</summary>
     internal static byte[] MoviesFrame() => RFixtureWriter.Serialize(w => w.DataFrame(4,

@@ -2,12 +2,13 @@ using System.Text.Json;
 using Generalist.Datasets.Sets;
 using SkiaSharp;
 using Generalist.Episodes;
+using Generalist.TestSupport;
 
 namespace Generalist.Datasets.Tests;
 
 public sealed class SetTests : IDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempDir _dir = new();
 
     private static IEnumerable<Episode> All(IEpisodeSource source) => Enumerable.Range(0, source.Count).Select(source.Get);
 

@@ -1,11 +1,12 @@
 using Generalist.Datasets.Sets;
 using Generalist.Episodes;
+using Generalist.TestSupport;
 
 namespace Generalist.Datasets.Tests;
 
 public sealed class TaskCatalogTests : IDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempDir _dir = new();
 
     private DataOptions Options(int episodes = 3, long seed = 1) => new(_dir.Path, episodes, seed, MinTimestepsPerTask: 0);
 
@@ -93,7 +94,7 @@ public sealed class TaskCatalogTests : IDisposable
         Assert.True(episode.Return > 100, $"the cartpole expert should balance for long, got return {episode.Return}");
 
         // Same seed in a fresh cache: the same trajectories.
-        using var other = new TempDirectory();
+        using var other = new TempDir();
         var again = TaskCatalog.Load("cartpole", new DataOptions(other.Path, 3, 1, MinTimestepsPerTask: 0));
         Assert.Equal(Observations(data.Train.Get(2)), Observations(again.Train.Get(2)));
         // Held-out episodes come from other seeds.

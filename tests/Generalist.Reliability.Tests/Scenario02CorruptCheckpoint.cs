@@ -4,6 +4,7 @@ using Generalist.Training.Loop;
 using Generalist.Training.Tests;
 using Xunit.Abstractions;
 using Generalist.RunFormat.Checkpointing;
+using Generalist.TestSupport;
 
 namespace Generalist.Reliability.Tests;
 

@@ -5,6 +5,7 @@ using CliChild = Generalist.Service.Tests.Cli;
 using Generalist.Training.Loop;
 using Generalist.Training.Tests;
 using Xunit.Abstractions;
+using Generalist.TestSupport;
 
 namespace Generalist.Reliability.Tests;
 

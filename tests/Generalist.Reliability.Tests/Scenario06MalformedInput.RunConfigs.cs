@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Generalist.Training.Tests;
 using Generalist.RunFormat;
+using Generalist.TestSupport;
 
 namespace Generalist.Reliability.Tests;
 

@@ -5,6 +5,7 @@ using Generalist.Training.Tests;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 using Generalist.RunFormat.Safetensors;
+using Generalist.TestSupport;
 
 namespace Generalist.Reliability.Tests;
 

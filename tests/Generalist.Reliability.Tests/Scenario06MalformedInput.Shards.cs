@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Generalist.Training.Tests;
 using Generalist.Episodes;
 using Generalist.Shards;
+using Generalist.TestSupport;
 
 namespace Generalist.Reliability.Tests;
 

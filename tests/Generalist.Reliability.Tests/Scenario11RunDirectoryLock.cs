@@ -6,6 +6,7 @@ using Generalist.Training.Tests;
 using CliChild = Generalist.Service.Tests.Cli;
 using Xunit.Abstractions;
 using Generalist.RunFormat;
+using Generalist.TestSupport;
 
 namespace Generalist.Reliability.Tests;
 

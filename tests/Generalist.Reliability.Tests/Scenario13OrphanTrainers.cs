@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Xunit.Abstractions;
 using Generalist.RunFormat;
+using Generalist.TestSupport;
 
 namespace Generalist.Reliability.Tests;
 

@@ -8,6 +8,7 @@ using Grpc.Core;
 using Xunit.Abstractions;
 using Generalist.RunFormat;
 using Generalist.RunFormat.Checkpointing;
+using Generalist.TestSupport;
 
 namespace Generalist.Reliability.Tests;
 

@@ -3,6 +3,7 @@ using Generalist.Training.Loop;
 using static TorchSharp.torch;
 using Generalist.RunFormat;
 using Generalist.RunFormat.Checkpointing;
+using Generalist.TestSupport;
 
 namespace Generalist.Training.Tests;
 

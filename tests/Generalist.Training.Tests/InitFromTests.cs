@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 using Generalist.RunFormat;
 using Generalist.RunFormat.Checkpointing;
 using Generalist.RunFormat.Safetensors;
+using Generalist.TestSupport;
 
 namespace Generalist.Training.Tests;
 

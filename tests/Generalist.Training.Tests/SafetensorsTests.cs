@@ -3,6 +3,7 @@ using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
 using Generalist.RunFormat.Safetensors;
+using Generalist.TestSupport;
 
 namespace Generalist.Training.Tests;
 

@@ -1,6 +1,7 @@
 using Generalist.Training.Loop;
 using Generalist.Training.Optim;
 using Generalist.RunFormat;
+using Generalist.TestSupport;
 
 namespace Generalist.Training.Tests;
 

@@ -2,6 +2,7 @@ using Generalist.Training.Loop;
 using TorchSharp;
 using Generalist.RunFormat;
 using Generalist.RunFormat.Checkpointing;
+using Generalist.TestSupport;
 
 namespace Generalist.Training.Tests;
 
