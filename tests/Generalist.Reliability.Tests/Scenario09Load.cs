@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Generalist.Service.Api.V1;
 using Generalist.Service.Registry;
+using JobState = Generalist.Service.Api.V1.JobState;
 using Generalist.Service.Tests;
 using Grpc.Core;
 using Grpc.Net.Client;

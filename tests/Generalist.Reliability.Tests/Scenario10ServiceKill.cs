@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Generalist.Service.Api.V1;
-using Generalist.Service.Hosting;
+using Generalist.Service.Kernel;
 using Generalist.Service.Registry;
+using JobState = Generalist.Service.Api.V1.JobState;
+using StoredState = Generalist.Service.Registry.JobState;
 using Generalist.Service.Tests;
 using CliChild = Generalist.Service.Tests.Cli;
 using Generalist.Training.Loop;
@@ -30,7 +32,7 @@ public class Scenario10ServiceKill(ITestOutputHelper output)
         using (var registry = new RunRegistry(new DataLayout(root), TimeProvider.System))
         {
             registry.InsertRun("victim", config.ToJson(), 8);
-            registry.SetRunState("victim", JobState.Running, "started", started: true);
+            registry.SetRunState("victim", StoredState.Running, "started", started: true);
             registry.UpdateRunProgress("victim", 5, 1.5, 100, 5 * 512);
             registry.AddCheckpoint("victim", 4, "runs/victim/checkpoints/step-4");
         }
@@ -52,7 +54,7 @@ public class Scenario10ServiceKill(ITestOutputHelper output)
         Assert.Equal(8, done.Step);
         Assert.Equal(("victim", true, 4L), Assert.Single(trainer.Calls));
         var history = svc.Service<RunRegistry>().StateHistory("runs", "victim").Select(s => s.State);
-        Assert.Equal([JobState.Queued, JobState.Running, JobState.Interrupted, JobState.Queued, JobState.Running, JobState.Succeeded], history);
+        Assert.Equal([StoredState.Queued, StoredState.Running, StoredState.Interrupted, StoredState.Queued, StoredState.Running, StoredState.Succeeded], history);
         var steps = (await svc.Checkpoints().ListCheckpointsAsync(new ListCheckpointsRequest { Run = "victim" })).Checkpoints.Select(c => c.Step);
         Assert.Equal([4L, 6, 8], steps);
         TestService.TryDelete(root);
@@ -160,7 +162,7 @@ public class Scenario10ServiceKill(ITestOutputHelper output)
             // The registry file itself is sound after both lives.
             using var registry = new RunRegistry(new DataLayout(root), TimeProvider.System);
             Assert.Equal(1, registry.CountRuns());
-            Assert.Equal([JobState.Queued, JobState.Running, JobState.Interrupted, JobState.Queued, JobState.Running, JobState.Succeeded],
+            Assert.Equal([StoredState.Queued, StoredState.Running, StoredState.Interrupted, StoredState.Queued, StoredState.Running, StoredState.Succeeded],
                 registry.StateHistory("runs", "victim").Select(s => s.State));
         }
         finally

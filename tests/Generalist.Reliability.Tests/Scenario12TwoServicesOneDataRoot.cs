@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using Generalist.Service.Api.V1;
 using Generalist.Service.Hosting;
+using Generalist.Service.Kernel;
 using Generalist.Service.Registry;
+using JobState = Generalist.Service.Api.V1.JobState;
+using StoredState = Generalist.Service.Registry.JobState;
 using Generalist.Service.Tests;
 using Generalist.Training.Ownership;
 using Generalist.Training.Tests;
@@ -44,7 +47,7 @@ public class Scenario12TwoServicesOneDataRoot(ITestOutputHelper output)
 
         var live = await first.Runs().GetRunAsync(new GetRunRequest { Name = "live" });
         Assert.Equal(JobState.Running, live.State);
-        Assert.Equal([JobState.Queued, JobState.Running], first.Service<RunRegistry>().StateHistory("runs", "live").Select(s => s.State));
+        Assert.Equal([StoredState.Queued, StoredState.Running], first.Service<RunRegistry>().StateHistory("runs", "live").Select(s => s.State));
         Assert.Equal(before, await File.ReadAllBytesAsync(metrics));
         Assert.Single(trainer.Calls); // no second trainer
 
@@ -117,7 +120,7 @@ public class Scenario12TwoServicesOneDataRoot(ITestOutputHelper output)
             using (var registry = new RunRegistry(new DataLayout(root), TimeProvider.System))
             {
                 registry.InsertRun("orphaned", config.ToJson(), 8);
-                registry.SetRunState("orphaned", JobState.Running, "started", started: true);
+                registry.SetRunState("orphaned", StoredState.Running, "started", started: true);
             }
             var run = Path.Combine(root, "runs", "orphaned");
             var orphan = RunDirectoryLock.Acquire(run, "generalist train");

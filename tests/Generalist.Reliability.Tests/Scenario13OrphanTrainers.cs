@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Generalist.Distributed;
-using Generalist.Service.Hosting;
+using Generalist.Service.Kernel;
 using Generalist.Service.Jobs;
 using Generalist.Training;
 using Generalist.Training.Loop;

@@ -1,5 +1,6 @@
 using Generalist.Service.Api.V1;
 using Generalist.Service.Jobs;
+using StoredState = Generalist.Service.Registry.JobState;
 using Generalist.Service.Tests;
 using Generalist.Training;
 using Generalist.Training.Loop;
@@ -148,8 +149,8 @@ public class Scenario14FullDisk(ITestOutputHelper output)
         Assert.True(RunOutcomeFile.Reserve(dir.Path));
         Assert.Null(RunOutcomeFile.Read(dir.Path));
         var size = new FileInfo(Path.Combine(dir.Path, RunOutcomeFile.FileName)).Length;
-        Assert.True(RunOutcomeFile.TryWrite(dir.Path, JobState.Failed, "the disk is full"));
+        Assert.True(RunOutcomeFile.TryWrite(dir.Path, StoredState.Failed, "the disk is full"));
         Assert.Equal(size, new FileInfo(Path.Combine(dir.Path, RunOutcomeFile.FileName)).Length);
-        Assert.Equal((JobState.Failed, "the disk is full"), RunOutcomeFile.Read(dir.Path));
+        Assert.Equal((StoredState.Failed, "the disk is full"), RunOutcomeFile.Read(dir.Path));
     }
 }

@@ -3,6 +3,8 @@ using System.Text.Json;
 using Generalist.Evaluation;
 using Generalist.Service.Api.V1;
 using Generalist.Service.Hosting;
+using Generalist.Service.Jobs;
+using Generalist.Service.Registry;
 using Generalist.Service.Scheduling;
 using Generalist.Studies;
 using Generalist.Training;
@@ -55,7 +57,7 @@ public class CliEndToEndTests
             },
         });
         // Each run waits (bounded) until a CLI process watches it, so the watch sees every event.
-        var hub = app.Services.GetRequiredService<EventHub<RunEvent>>();
+        var hub = app.Services.GetRequiredService<EventHub<JobEvent<RunRecord>>>();
         trainer.BeforeStart = async c =>
         {
             for (var i = 0; i < 3000 && hub.SubscriberCount(c.Name) == 0; i++) await Task.Delay(10);

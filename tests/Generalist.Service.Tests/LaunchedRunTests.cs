@@ -19,9 +19,9 @@ public class LaunchedRunTests
     private static RunConfig TwoRanks(string? launcher = null) =>
         new() { Name = "dp", Steps = 10, BatchSize = 4, Distributed = new DistributedConfig { Ranks = 2, Launcher = launcher } };
 
-    private static LaunchedTrainer Launcher(Action<Hosting.ServiceOptions>? edit = null)
+    private static LaunchedTrainer Launcher(Action<Kernel.ServiceOptions>? edit = null)
     {
-        var options = new Hosting.ServiceOptions { DataRoot = "/tmp", TrainProgram = "/opt/gen/generalist" };
+        var options = new Kernel.ServiceOptions { DataRoot = "/tmp", TrainProgram = "/opt/gen/generalist" };
         edit?.Invoke(options);
         return new LaunchedTrainer(Options.Create(options), NullLogger<LaunchedTrainer>.Instance);
     }

@@ -1,6 +1,7 @@
 using Generalist.Service.Api.V1;
-using Generalist.Service.Hosting;
+using Generalist.Service.Kernel;
 using Generalist.Service.Registry;
+using JobState = Generalist.Service.Api.V1.JobState;
 using Microsoft.Extensions.Options;
 
 namespace Generalist.Service.Tests;
@@ -20,7 +21,7 @@ public class RestartTests
         var trainer2 = new FakeTrainer();
         await using var restarted = await svc.RestartAsync(trainer: trainer2);
         var registry = restarted.Service<RunRegistry>();
-        Assert.Equal(JobState.Interrupted, registry.GetRun("long")!.State);
+        Assert.Equal(Registry.JobState.Interrupted, registry.GetRun("long")!.State);
         Assert.Equal("runs/long/checkpoints/step-3", registry.GetRun("long")!.LastCheckpoint);
         // The queued run was never lost: it runs after the restart.
         await restarted.WaitForStateAsync("next", JobState.Succeeded);

@@ -1,5 +1,6 @@
 using Generalist.Service.Api.V1;
 using Generalist.Service.Registry;
+using JobState = Generalist.Service.Api.V1.JobState;
 using Google.Rpc;
 using Grpc.Core;
 using Generalist.RunFormat;
@@ -27,7 +28,7 @@ public class RunsApiTests
         Assert.Equal(6 * 8 * FakeTrainer.TokensPerSequence, done.TokensSeen);
         Assert.NotNull(done.EndTime);
         var history = svc.Service<RunRegistry>().StateHistory("runs", "first").Select(s => s.State);
-        Assert.Equal([JobState.Queued, JobState.Running, JobState.Succeeded], history);
+        Assert.Equal([Registry.JobState.Queued, Registry.JobState.Running, Registry.JobState.Succeeded], history);
         Assert.Equal(6, File.ReadAllLines(Path.Combine(svc.DataRoot, "runs/first/metrics.jsonl")).Length);
     }
 

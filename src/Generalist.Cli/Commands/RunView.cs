@@ -1,30 +1,19 @@
+using Generalist.Service.Api;
 using Generalist.Service.Api.V1;
 using Grpc.Core;
 using Spectre.Console;
+using Generalist.RunFormat;
 
 namespace Generalist.Cli.Commands;
 
 /// <summary>How runs look on a terminal.</summary>
 internal static class RunView
 {
-    public static readonly string[] StateNames = ["queued", "running", "cancelling", "succeeded", "failed", "cancelled", "interrupted"];
-
-    public static string State(JobState s) => s switch
-    {
-        JobState.Queued => "queued",
-        JobState.Running => "running",
-        JobState.Cancelling => "cancelling",
-        JobState.Succeeded => "succeeded",
-        JobState.Failed => "failed",
-        JobState.Cancelled => "cancelled",
-        JobState.Interrupted => "interrupted",
-        _ => "unknown",
-    };
+    /// <summary>A job state's name, as the service stores it ("unknown" for one this build does not know).</summary>
+    public static string State(JobState s) => JobStateMapping.Text(s);
 
     public static JobState ParseState(string text) =>
-        Enum.GetValues<JobState>().FirstOrDefault(s => s != JobState.Unspecified && State(s) == text) is var s && s != JobState.Unspecified
-            ? s
-            : throw new CliInputException($"--state must be one of {string.Join(", ", StateNames)} (got '{text}')");
+        JobStateMapping.Parse(text) ?? throw new CliInputException($"--state must be one of {string.Join(", ", JobStateMapping.Names)} (got '{text}')");
 
     public static string Loss(double loss) => Output.Numbers.Loss(loss);
 

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Generalist.Service.Api.V1;
-using Generalist.Service.Hosting;
 using Generalist.Service.Jobs;
+using Generalist.Service.Kernel;
 using Generalist.Service.Registry;
 using Grpc.Core;
 

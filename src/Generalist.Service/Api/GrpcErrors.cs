@@ -1,15 +1,37 @@
+using Generalist.Service.Kernel;
+using Generalist.Service.Security;
+using Generalist.Training.Ownership;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
+using Generalist.RunFormat;
 
 namespace Generalist.Service.Api;
 
 /// <summary>
 /// gRPC errors with google.rpc details (AIP-193): clients read the field, resource or quota that
-/// caused them, not just a message.
+/// caused them, not just a message. <see cref="FromDomain"/> is the one place where the domain's
+/// refusals become status codes.
 /// </summary>
 public static class GrpcErrors
 {
+    /// <summary>
+    /// The status of a refusal the domain or a library threw (<see cref="ServiceException"/>, an
+    /// unsafe path, a bad config field, a directory another process holds); null for any other exception.
+    /// </summary>
+    public static RpcException? FromDomain(Exception e) => e switch
+    {
+        InvalidRequestException x => InvalidArgument(x.Field, x.Description),
+        NotFoundException x => NotFound(x.ResourceType, x.Name),
+        DuplicateNameException x => AlreadyExists(x.Kind, x.Name),
+        PreconditionFailedException x => FailedPrecondition(x.Subject, x.Type, x.Description),
+        QueueFullException x => ResourceExhausted(QueueFullException.Subject, x.Description),
+        UnsafePathException x => InvalidArgument(x.Field, x.Description),
+        ConfigException x => InvalidArgument(string.IsNullOrEmpty(x.Field) ? "config_json" : x.Field, x.Message),
+        DirectoryInUseException x => FailedPrecondition(x.Directory, "DIRECTORY_IN_USE", x.Message),
+        _ => null,
+    };
+
     public static RpcException InvalidArgument(string field, string description) => Build(Code.InvalidArgument, $"{field}: {description}",
         new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = description } } });
 

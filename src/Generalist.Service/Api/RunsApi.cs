@@ -1,7 +1,7 @@
 using System.Text;
 using Generalist.Service.Api.V1;
-using Generalist.Service.Hosting;
 using Generalist.Service.Jobs;
+using Generalist.Service.Kernel;
 using Generalist.Service.Registry;
 using Generalist.Service.Scheduling;
 using Grpc.Core;
@@ -11,7 +11,7 @@ using Generalist.RunFormat.Checkpointing;
 namespace Generalist.Service.Api;
 
 /// <summary>generalist.v1.Runs: validation and paging here; the run's life is in <see cref="RunManager"/>.</summary>
-public sealed class RunsApi(RunManager runs, RunRegistry registry, EventHub<RunEvent> hub, DataLayout layout) : Runs.RunsBase
+public sealed class RunsApi(RunManager runs, RunRegistry registry, EventHub<JobEvent<RunRecord>> hub, DataLayout layout) : Runs.RunsBase
 {
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 1000;
@@ -54,8 +54,7 @@ public sealed class RunsApi(RunManager runs, RunRegistry registry, EventHub<RunE
         if (request.NamePrefix.Length > 64 || request.NamePrefix.Any(char.IsControl)) throw GrpcErrors.InvalidArgument("name_prefix", "must be at most 64 characters without control characters");
         var size = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
         var after = PageToken.Decode(request.PageToken);
-        JobState? state = request.State == JobState.Unspecified ? null : request.State;
-        var page = registry.ListRuns(after, size + 1, state, request.NamePrefix);
+        var page = registry.ListRuns(after, size + 1, request.State.ToDomain(), request.NamePrefix);
         var response = new ListRunsResponse();
         response.Runs.AddRange(page.Take(size).Select(r => runs.WithLiveProgress(r).ToProto(layout)));
         if (page.Count > size) response.NextPageToken = PageToken.Encode(page[size - 1].Sequence);
@@ -74,17 +73,8 @@ public sealed class RunsApi(RunManager runs, RunRegistry registry, EventHub<RunE
         return Task.FromResult(runs.Resume(request.Name).ToProto(layout));
     }
 
-    public override async Task WatchRun(WatchRunRequest request, IServerStreamWriter<RunEvent> responseStream, ServerCallContext context)
-    {
-        JobNames.Require(request.Name);
-        // Subscribe before reading the snapshot: an event between the two is then not lost.
-        using var subscription = hub.Subscribe(request.Name);
-        var run = runs.Get(request.Name);
-        await responseStream.WriteAsync(new RunEvent { Run = run.Name, Time = Mapping.Time(run.UpdateTime), Snapshot = run.ToProto(layout) }, context.CancellationToken);
-        if (JobStates.IsResting(run.State)) return;
-        await foreach (var e in subscription.Reader.ReadAllAsync(context.CancellationToken))
-            await responseStream.WriteAsync(e, context.CancellationToken);
-    }
+    public override Task WatchRun(WatchRunRequest request, IServerStreamWriter<RunEvent> responseStream, ServerCallContext context) =>
+        WatchStream.WriteAsync(hub, request.Name, runs.Get, e => e.ToProto(layout), responseStream, context);
 
     /// <summary>config_json (or the defaults) with the request's fields on top, validated as a whole.</summary>
     internal static RunConfig BuildConfig(CreateRunRequest request)

@@ -1,3 +1,4 @@
+using Generalist.Service.Kernel;
 using Generalist.Training.Ownership;
 using Microsoft.Extensions.Logging;
 

@@ -1,11 +1,10 @@
 using System.Net;
 using Generalist.Service.Api;
-using Generalist.Service.Api.V1;
 using Generalist.Service.Jobs;
+using Generalist.Service.Kernel;
 using Generalist.Service.Page;
 using Generalist.Service.Registry;
 using Generalist.Service.Scheduling;
-using Generalist.Service.Security;
 using Generalist.Service.Telemetry;
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Builder;
@@ -90,11 +89,14 @@ public static class GeneralistServiceHost
             return new RunRegistry(sp.GetRequiredService<DataLayout>(), sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton<JobScheduler>();
-        services.AddSingleton<EventHub<RunEvent>>();
-        services.AddSingleton<EventHub<EvaluationEvent>>();
-        services.AddSingleton<EventHub<StudyEvent>>();
+        services.AddSingleton<IQueueLength>(sp => sp.GetRequiredService<JobScheduler>());
+        services.AddSingleton<EventHub<JobEvent<RunRecord>>>();
+        services.AddSingleton<EventHub<JobEvent<EvaluationRecord>>>();
+        services.AddSingleton<EventHub<JobEvent<StudyRecord>>>();
         services.AddSingleton<GeneralistTelemetry>();
         services.AddSingleton<LaunchedTrainer>();
+        // The managers take the workers (ITrainer, IEvaluator, IStudyRunner: AddGeneralistWorkers or
+        // the host's own) by constructor; one not registered means that kind of job is NOT_INSTALLED.
         services.AddSingleton<RunManager>();
         services.AddSingleton<EvaluationManager>();
         services.AddSingleton<StudyManager>();

@@ -1,3 +1,4 @@
+using Generalist.Service.Kernel;
 using Generalist.Service.Registry;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 

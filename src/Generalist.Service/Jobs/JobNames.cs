@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Generalist.Service.Api;
+using Generalist.Service.Kernel;
 using Generalist.RunFormat;
 
 namespace Generalist.Service.Jobs;
@@ -11,12 +11,12 @@ public static class JobNames
     {
         if (string.IsNullOrEmpty(requested))
             return $"{prefix}-{clock.GetUtcNow():yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
-        if (!RunNames.IsValid(requested)) throw GrpcErrors.InvalidArgument(field, RunNames.Rule);
+        if (!RunNames.IsValid(requested)) throw new InvalidRequestException(field, RunNames.Rule);
         return requested;
     }
 
     public static void Require(string? name, string field = "name")
     {
-        if (!RunNames.IsValid(name)) throw GrpcErrors.InvalidArgument(field, RunNames.Rule);
+        if (!RunNames.IsValid(name)) throw new InvalidRequestException(field, RunNames.Rule);
     }
 }

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Generalist.Service.Api.V1;
+using Generalist.Service.Registry;
 
 namespace Generalist.Service.Jobs;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Generalist.Distributed;
-using Generalist.Service.Hosting;
+using Generalist.Service.Kernel;
 using Generalist.Training;
 using Generalist.Training.Ownership;
 using Microsoft.Extensions.Logging;

@@ -1,14 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Generalist.Service.Api;
-using Generalist.Service.Api.V1;
-using Generalist.Service.Hosting;
+using Generalist.Service.Kernel;
 using Generalist.Service.Registry;
 using Generalist.Service.Scheduling;
 using Generalist.Service.Telemetry;
 using Generalist.Training;
 using Generalist.Training.Ownership;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Generalist.RunFormat;
 
@@ -19,16 +16,17 @@ namespace Generalist.Service.Jobs;
 /// cancelled at a step boundary, interrupted by a stop, resumed from its newest checkpoint.
 /// Every transition goes to the registry first, then to Watch streams.
 /// </summary>
+/// <param name="trainer">Trains runs in this process (Hosting registers it); without one, only launched runs (distributed.ranks &gt; 1) can be created.</param>
 public sealed class RunManager(
     RunRegistry registry,
     JobScheduler scheduler,
-    EventHub<RunEvent> hub,
+    EventHub<JobEvent<RunRecord>> hub,
     GeneralistTelemetry telemetry,
     DataLayout layout,
-    IServiceProvider services,
     LaunchedTrainer launched,
     TimeProvider clock,
-    ILogger<RunManager> log)
+    ILogger<RunManager> log,
+    ITrainer? trainer = null)
 {
     public const string InterruptedReason = "the service stopped while the run was executing; ResumeRun continues it from its last checkpoint";
 
@@ -46,15 +44,8 @@ public sealed class RunManager(
         if (IsLaunched(config)) RequireLauncher(config);
         else RequireTrainer();
         using var slot = scheduler.TryReserve() ?? throw QueueFull();
-        RunRecord record;
-        try
-        {
-            record = registry.InsertRun(config.Name, config.ToJson(), config.Steps);
-        }
-        catch (DuplicateNameException)
-        {
-            throw GrpcErrors.AlreadyExists("run", config.Name);
-        }
+        // A taken name throws DuplicateNameException (ALREADY_EXISTS) and gives the slot back.
+        var record = registry.InsertRun(config.Name, config.ToJson(), config.Steps);
         slot.Commit(Key(config.Name), ct => ExecuteAsync(config.Name, resume: false, ct));
         Log.RunQueued(log, config.Name, config.Steps);
         return record;
@@ -64,7 +55,7 @@ public sealed class RunManager(
     // not have yet (it is refreshed at most once per second to keep steps cheap).
     private readonly ConcurrentDictionary<string, RunProgressSink> _live = new(StringComparer.Ordinal);
 
-    public RunRecord Get(string name) => WithLiveProgress(registry.GetRun(name) ?? throw GrpcErrors.NotFound("run", name));
+    public RunRecord Get(string name) => WithLiveProgress(registry.GetRun(name) ?? throw new NotFoundException("run", name));
 
     public RunRecord WithLiveProgress(RunRecord record)
     {
@@ -95,7 +86,7 @@ public sealed class RunManager(
             case JobState.Cancelling:
                 return run;
             default:
-                throw GrpcErrors.FailedPrecondition($"runs/{name}", "STATE", $"run '{name}' is {JobStates.ToText(run.State)}; only queued or running runs can be cancelled");
+                throw new PreconditionFailedException($"runs/{name}", "STATE", $"run '{name}' is {JobStates.ToText(run.State)}; only queued or running runs can be cancelled");
         }
     }
 
@@ -104,7 +95,7 @@ public sealed class RunManager(
         RecordPending();
         var run = Get(name);
         if (run.State is not (JobState.Interrupted or JobState.Cancelled or JobState.Failed))
-            throw GrpcErrors.FailedPrecondition($"runs/{name}", "STATE",
+            throw new PreconditionFailedException($"runs/{name}", "STATE",
                 $"run '{name}' is {JobStates.ToText(run.State)}; only interrupted, cancelled or failed runs can be resumed");
         var config = RunConfig.Parse(run.ConfigJson, $"registry config of run '{name}'");
         if (IsLaunched(config)) RequireLauncher(config);
@@ -150,7 +141,6 @@ public sealed class RunManager(
             return;
         }
         var config = RunConfig.Parse(record.ConfigJson, $"registry config of run '{name}'");
-        var trainer = services.GetService<ITrainer>();
         var runDirectory = layout.RunDirectory(name);
         try
         {
@@ -283,7 +273,7 @@ public sealed class RunManager(
         }
         catch (ConfigException e)
         {
-            throw GrpcErrors.InvalidArgument(e.Field, e.Message);
+            throw new InvalidRequestException(e.Field, e.Message);
         }
     }
 
@@ -294,25 +284,20 @@ public sealed class RunManager(
     private void RequireNoLiveTrainer(string name)
     {
         if (RunDirectoryLock.IsHeld(layout.RunDirectory(name), out var holder))
-            throw GrpcErrors.FailedPrecondition($"runs/{name}", "RUN_DIRECTORY_IN_USE",
+            throw new PreconditionFailedException($"runs/{name}", "RUN_DIRECTORY_IN_USE",
                 $"run '{name}': its run directory is still held by {holder?.Describe() ?? "another process"}; resume it once that process has exited");
     }
 
     private void RequireTrainer()
     {
-        if (services.GetService<ITrainer>() is null)
-            throw GrpcErrors.FailedPrecondition("trainer", "NOT_INSTALLED", "this build of the service has no trainer (ITrainer) registered");
+        if (trainer is null)
+            throw new PreconditionFailedException("trainer", "NOT_INSTALLED", "this build of the service has no trainer (ITrainer) registered");
     }
 
-    private Grpc.Core.RpcException QueueFull() => GrpcErrors.ResourceExhausted("queue",
+    private QueueFullException QueueFull() => new(
         $"the job queue is full ({scheduler.Capacity} waiting, {scheduler.RunningCount} running); retry later or raise --queue-capacity");
 
-    public RunEvent StateEvent(RunRecord run) => new()
-    {
-        Run = run.Name,
-        Time = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(clock.GetUtcNow()),
-        State = new StateChanged { State = run.State, Reason = run.FailureReason ?? StateReason(run.State) },
-    };
+    public JobStateChange<RunRecord> StateEvent(RunRecord run) => new(run.Name, clock.GetUtcNow(), run.State, run.FailureReason ?? StateReason(run.State));
 
     private static string StateReason(JobState state) => state switch
     {

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Generalist.Service.Api.V1;
 using Generalist.Service.Registry;
 
 namespace Generalist.Service.Jobs;

@@ -1,25 +1,24 @@
 using System.Diagnostics;
-using Generalist.Service.Api;
-using Generalist.Service.Api.V1;
-using Generalist.Service.Hosting;
+using Generalist.Service.Kernel;
 using Generalist.Service.Registry;
 using Generalist.Service.Scheduling;
 using Generalist.Service.Telemetry;
 using Generalist.Training;
 using Microsoft.Extensions.Logging;
+using Generalist.RunFormat;
 
 namespace Generalist.Service.Jobs;
 
 /// <summary>
 /// Receives a run's TrainingEvents on the trainer's thread and turns them into metrics, Watch
 /// events and registry rows. It must stay cheap (it runs between optimizer steps): the registry
-/// row is refreshed at most once per <see cref="PersistInterval"/>, and Watch messages are only built
+/// row is refreshed at most once per <see cref="PersistInterval"/>, and Watch events are only made
 /// when someone is watching. It never throws into the trainer.
 /// </summary>
 public sealed class RunProgressSink(
     string run,
     RunRegistry registry,
-    EventHub<RunEvent> hub,
+    EventHub<JobEvent<RunRecord>> hub,
     GeneralistTelemetry telemetry,
     DataLayout layout,
     TimeProvider clock,
@@ -47,7 +46,7 @@ public sealed class RunProgressSink(
                     break;
                 case HeldOutEvaluated heldOut:
                     telemetry.RecordHeldOut(run, heldOut);
-                    if (hub.HasSubscribers(run)) hub.Publish(run, HeldOut(heldOut));
+                    if (hub.HasSubscribers(run)) hub.Publish(run, new RunHeldOut(run, clock.GetUtcNow(), heldOut));
                     break;
                 case CheckpointWritten checkpoint:
                     OnCheckpoint(checkpoint);
@@ -71,7 +70,7 @@ public sealed class RunProgressSink(
     {
         LastStep = step.Step;
         telemetry.RecordStep(run, step);
-        if (hub.HasSubscribers(run)) hub.Publish(run, Step(step));
+        if (hub.HasSubscribers(run)) hub.Publish(run, new RunStep(run, clock.GetUtcNow(), step));
         Volatile.Write(ref _latest, step);
         _latestPersisted = false;
         var now = clock.GetTimestamp();
@@ -107,34 +106,6 @@ public sealed class RunProgressSink(
         Flush();
         registry.AddCheckpoint(run, checkpoint.Step, relative);
         Log.CheckpointRecorded(log, run, relative, checkpoint.Step);
-        hub.Publish(run, new RunEvent { Run = run, Time = Now(), Checkpoint = new CheckpointSaved { Step = checkpoint.Step, Path = relative } });
+        hub.Publish(run, new RunCheckpoint(run, clock.GetUtcNow(), checkpoint.Step, relative));
     }
-
-    private RunEvent Step(StepCompleted s)
-    {
-        var progress = new StepProgress
-        {
-            Step = s.Step,
-            TotalSteps = s.TotalSteps,
-            Loss = s.Loss,
-            LearningRate = s.LearningRate,
-            GradNorm = s.GradNorm,
-            TokensSeen = s.TokensSeen,
-            TokensPerSecond = s.TokensPerSecond,
-            Mfu = s.Mfu,
-            StepSeconds = s.DataSeconds + s.ForwardSeconds + s.BackwardSeconds + s.OptimizerSeconds + s.SyncSeconds,
-            Skipped = s.Skipped,
-        };
-        foreach (var (task, loss) in s.TaskLoss) progress.TaskLoss[task] = loss;
-        return new RunEvent { Run = run, Time = Now(), Step = progress };
-    }
-
-    private RunEvent HeldOut(HeldOutEvaluated h)
-    {
-        var loss = new HeldOutLoss { Step = h.Step };
-        foreach (var (task, value) in h.TaskLoss) loss.TaskLoss[task] = value;
-        return new RunEvent { Run = run, Time = Now(), HeldOut = loss };
-    }
-
-    private Google.Protobuf.WellKnownTypes.Timestamp Now() => Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(clock.GetUtcNow());
 }

@@ -2,16 +2,15 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Generalist.Service.Api;
-using Generalist.Service.Hosting;
 using Generalist.Service.Jobs;
+using Generalist.Service.Kernel;
 using Generalist.Service.Registry;
 using Generalist.Service.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
-using JobState = Generalist.Service.Api.V1.JobState;
+using Generalist.RunFormat;
 
 namespace Generalist.Service.Page;
 

@@ -1,6 +1,14 @@
-using Generalist.Service.Api.V1;
-
 namespace Generalist.Service.Registry;
+
+/// <summary>What runs, evaluations and studies have in common: a name, a state and its reason, times (Unix milliseconds, UTC).</summary>
+public interface IJobRecord
+{
+    string Name { get; }
+    JobState State { get; }
+    string? FailureReason { get; }
+    long CreateTime { get; }
+    long UpdateTime { get; }
+}
 
 /// <summary>A run as the registry stores it. Times are Unix milliseconds (UTC).</summary>
 public sealed record RunRecord(
@@ -19,7 +27,7 @@ public sealed record RunRecord(
     long CreateTime,
     long UpdateTime,
     long? StartTime,
-    long? EndTime);
+    long? EndTime) : IJobRecord;
 
 public sealed record CheckpointRecord(string Run, long Step, string Path, long CreateTime);
 
@@ -39,7 +47,7 @@ public sealed record EvaluationRecord(
     int ProgressDone,
     int ProgressTotal,
     long CreateTime,
-    long UpdateTime);
+    long UpdateTime) : IJobRecord;
 
 public sealed record StudyRecord(
     long Sequence,
@@ -54,42 +62,4 @@ public sealed record StudyRecord(
     int ProgressDone,
     int ProgressTotal,
     long CreateTime,
-    long UpdateTime);
-
-public static class JobStates
-{
-    /// <summary>States in which nothing happens until a client acts (watch streams end here).</summary>
-    public static bool IsResting(JobState s) =>
-        s is JobState.Succeeded or JobState.Failed or JobState.Cancelled or JobState.Interrupted;
-
-    public static string ToText(JobState s) => s switch
-    {
-        JobState.Queued => "queued",
-        JobState.Running => "running",
-        JobState.Cancelling => "cancelling",
-        JobState.Succeeded => "succeeded",
-        JobState.Failed => "failed",
-        JobState.Cancelled => "cancelled",
-        JobState.Interrupted => "interrupted",
-        _ => throw new ArgumentOutOfRangeException(nameof(s), s, "not a storable state"),
-    };
-
-    public static JobState FromText(string s) => s switch
-    {
-        "queued" => JobState.Queued,
-        "running" => JobState.Running,
-        "cancelling" => JobState.Cancelling,
-        "succeeded" => JobState.Succeeded,
-        "failed" => JobState.Failed,
-        "cancelled" => JobState.Cancelled,
-        "interrupted" => JobState.Interrupted,
-        _ => throw new InvalidDataException($"registry: unknown state '{s}'"),
-    };
-}
-
-/// <summary>A second resource with the same name; becomes ALREADY_EXISTS.</summary>
-public sealed class DuplicateNameException(string kind, string name) : Exception($"{kind} '{name}' already exists")
-{
-    public string Kind { get; } = kind;
-    public string Name { get; } = name;
-}
+    long UpdateTime) : IJobRecord;

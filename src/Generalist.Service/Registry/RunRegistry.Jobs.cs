@@ -1,4 +1,4 @@
-using Generalist.Service.Api.V1;
+using Generalist.Service.Kernel;
 using Microsoft.Data.Sqlite;
 
 namespace Generalist.Service.Registry;

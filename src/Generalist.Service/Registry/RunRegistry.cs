@@ -1,5 +1,4 @@
-using Generalist.Service.Api.V1;
-using Generalist.Service.Hosting;
+using Generalist.Service.Kernel;
 using Microsoft.Data.Sqlite;
 
 namespace Generalist.Service.Registry;

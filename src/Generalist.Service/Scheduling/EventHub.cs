@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 
 namespace Generalist.Service.Scheduling;
@@ -33,6 +34,22 @@ public sealed class EventHub<T> where T : class
             _subscribers = _subscribers.SetItem(key, list.Add(channel));
         }
         return new Subscription(this, key, channel);
+    }
+
+    /// <summary>
+    /// What a Watch stream sends: first <paramref name="snapshot"/> (the key's state now), then the
+    /// key's events until <see cref="Complete"/>; nothing after the snapshot when it says the key
+    /// already rests. The subscription is taken before the snapshot is read, so an event between
+    /// the two is not lost (at worst it repeats what the snapshot shows).
+    /// </summary>
+    public async IAsyncEnumerable<T> Watch(string key, Func<(T Event, bool Final)> snapshot, [EnumeratorCancellation] CancellationToken ct)
+    {
+        using var subscription = Subscribe(key);
+        var (first, final) = snapshot();
+        yield return first;
+        if (final) yield break;
+        await foreach (var e in subscription.Reader.ReadAllAsync(ct))
+            yield return e;
     }
 
     /// <summary>Lock-free for the publisher: reads an immutable snapshot of the subscriber list.</summary>

@@ -1,4 +1,4 @@
-using Generalist.Service.Hosting;
+using Generalist.Service.Kernel;
 using Generalist.Service.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -11,7 +11,7 @@ namespace Generalist.Service.Scheduling;
 /// rather than a Channel because a queued job must be removable by key (CancelRun) and the queue
 /// length must be checked and reserved atomically with the registry insert.
 /// </summary>
-public sealed class JobScheduler : IHostedService, IDisposable
+public sealed class JobScheduler : IHostedService, IDisposable, IQueueLength
 {
     private readonly Lock _gate = new();
     private readonly LinkedList<Job> _queue = new();

@@ -2,9 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Generalist.Evaluation;
-using JobState = Generalist.Service.Api.V1.JobState;
 using Generalist.Service.Registry;
-using Generalist.Service.Scheduling;
 using Generalist.Training;
 
 namespace Generalist.Service.Telemetry;
@@ -40,7 +38,7 @@ public sealed class GeneralistTelemetry : IDisposable
     // exist while it runs and end with it (its history is in Prometheus and its metrics.jsonl).
     private readonly ConcurrentDictionary<string, LiveRun> _live = new(StringComparer.Ordinal);
 
-    public GeneralistTelemetry(IMeterFactory meters, JobScheduler scheduler)
+    public GeneralistTelemetry(IMeterFactory meters, IQueueLength queue)
     {
         _training = meters.Create(TelemetryNames.TrainingMeter);
         _evaluation = meters.Create(TelemetryNames.EvaluationMeter);
@@ -80,7 +78,7 @@ public sealed class GeneralistTelemetry : IDisposable
 
         _service.CreateObservableUpDownCounter(TelemetryNames.RunsActive, () => _live.Values.Select(r => new Measurement<int>(1, r.RunTag)),
             unit: "{run}", description: "Training runs executing now (1 per run; sum for the count).");
-        _service.CreateObservableUpDownCounter(TelemetryNames.QueueLength, () => scheduler.QueuedCount,
+        _service.CreateObservableUpDownCounter(TelemetryNames.QueueLength, () => queue.QueuedCount,
             unit: "{job}", description: "Jobs (runs, evaluations, studies) waiting for a worker.");
         _runsEnded = _service.CreateCounter<long>(TelemetryNames.RunsEnded, unit: "{run}", description: "Training runs that ended, per final state.");
         // Every state starts at 0, so the first failure is an increase Prometheus can see.

@@ -1,7 +1,8 @@
 using Generalist.Service.Security;
 using Microsoft.Extensions.Options;
+using Generalist.RunFormat;
 
-namespace Generalist.Service.Hosting;
+namespace Generalist.Service.Kernel;
 
 /// <summary>Where things live under the data root. Every directory name that comes from a request
 /// has passed <see cref="Generalist.RunFormat.RunNames"/> or <see cref="SafePaths"/> first.</summary>

@@ -3,7 +3,7 @@ using System.Net;
 using Generalist.Distributed;
 using Microsoft.Extensions.Options;
 
-namespace Generalist.Service.Hosting;
+namespace Generalist.Service.Kernel;
 
 /// <summary>
 /// Settings of `generalist serve` (configuration section "Service"). Bound once and validated at

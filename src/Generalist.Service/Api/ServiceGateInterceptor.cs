@@ -1,8 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using Generalist.Service.Api;
-using Generalist.Service.Hosting;
-using Generalist.Service.Registry;
+using Generalist.Service.Jobs;
+using Generalist.Service.Kernel;
 using Generalist.Service.Telemetry;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -11,12 +10,13 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Generalist.RunFormat;
 
-namespace Generalist.Service.Security;
+namespace Generalist.Service.Api;
 
 /// <summary>
 /// Runs before every RPC (the API's own, health and reflection alike): refuses calls while the
 /// service is stopping (UNAVAILABLE), checks the API key when one is configured (UNAUTHENTICATED),
-/// and turns the library's input exceptions into status codes with details.
+/// and turns the exceptions of the domain and the libraries into status codes with details
+/// (<see cref="GrpcErrors.FromDomain"/>).
 /// </summary>
 public sealed class ServiceGateInterceptor(IOptions<ServiceOptions> options, IHostApplicationLifetime lifetime, ILogger<ServiceGateInterceptor> log) : Interceptor
 {
@@ -83,26 +83,16 @@ public sealed class ServiceGateInterceptor(IOptions<ServiceOptions> options, IHo
 
     /// <summary>
     /// Every exception a handler lets out becomes a status with a sentence a client can act on,
-    /// never gRPC's bare "Exception was thrown by handler": input errors as INVALID_ARGUMENT, a
-    /// full disk as UNAVAILABLE (retry once there is space), read-only storage or a directory
-    /// another process owns as FAILED_PRECONDITION, anything else as INTERNAL with its message.
+    /// never gRPC's bare "Exception was thrown by handler": refusals and input errors as their own
+    /// status (<see cref="GrpcErrors.FromDomain"/>: a directory another process owns is one), a full
+    /// disk as UNAVAILABLE (retry once there is space), read-only storage as FAILED_PRECONDITION,
+    /// anything else as INTERNAL with its message.
     /// </summary>
     private RpcException? Translate(Exception e, string method)
     {
-        switch (e)
-        {
-            case RpcException or OperationCanceledException:
-                return null;
-            case UnsafePathException p:
-                return GrpcErrors.InvalidArgument(p.Field, p.Description);
-            case ConfigException c:
-                return GrpcErrors.InvalidArgument(string.IsNullOrEmpty(c.Field) ? "config_json" : c.Field, c.Message);
-            case DuplicateNameException d:
-                return GrpcErrors.AlreadyExists(d.Kind, d.Name);
-            case Training.Ownership.DirectoryInUseException u:
-                return GrpcErrors.FailedPrecondition(u.Directory, "DIRECTORY_IN_USE", u.Message);
-        }
-        if (Jobs.RunManager.IsStorageFailure(e))
+        if (e is RpcException or OperationCanceledException) return null;
+        if (GrpcErrors.FromDomain(e) is { } refused) return refused;
+        if (RunManager.IsStorageFailure(e))
         {
             Log.StorageFailed(log, method, e.Message);
             var why = StorageErrors.Describe(e);
