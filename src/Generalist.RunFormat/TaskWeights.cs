@@ -17,8 +17,10 @@ public static class TaskWeights
     public static string Known => string.Join(", ", TaskCatalog.Names);
 
     /// <summary>Parses one or more lists (a repeated request field gives several); <paramref name="weights"/>
-    /// false refuses ":WEIGHT" (commands that only pick tasks).</summary>
-    public static IReadOnlyList<TaskWeight> Parse(IEnumerable<string> lists, bool weights = true)
+    /// false refuses ":WEIGHT" (commands that only pick tasks). <paramref name="checkValues"/> false
+    /// checks the syntax only and leaves names, weights and repeats to <see cref="RunConfig.ValidateForTraining"/>,
+    /// so a caller that reports every field at once (the service) still does.</summary>
+    public static IReadOnlyList<TaskWeight> Parse(IEnumerable<string> lists, bool weights = true, bool checkValues = true)
     {
         var result = new List<TaskWeight>();
         foreach (var part in lists.SelectMany(l => l.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
@@ -26,17 +28,17 @@ public static class TaskWeights
             var i = result.Count;
             var colon = part.IndexOf(':');
             var name = (colon < 0 ? part : part[..colon]).Trim();
-            if (!TaskCatalog.Names.Contains(name))
+            if (checkValues && !TaskCatalog.Names.Contains(name))
                 throw new ConfigException($"tasks[{i}].name", $"unknown task '{name}'; valid tasks: {Known}");
             var weight = 1.0;
             if (colon >= 0)
             {
                 if (!weights) throw new ConfigException($"tasks[{i}].weight", $"'{part}': this command takes task names without :WEIGHT");
                 var w = part[(colon + 1)..].Trim();
-                if (!double.TryParse(w, NumberStyles.Float, CultureInfo.InvariantCulture, out weight) || !(weight > 0) || !double.IsFinite(weight))
+                if (!double.TryParse(w, NumberStyles.Float, CultureInfo.InvariantCulture, out weight) || (checkValues && (!(weight > 0) || !double.IsFinite(weight))))
                     throw new ConfigException($"tasks[{i}].weight", $"'{part}': the weight after ':' must be a finite number > 0 (got '{w}')");
             }
-            if (result.Any(t => t.Name == name)) throw new ConfigException($"tasks[{i}].name", $"task '{name}' is listed twice");
+            if (checkValues && result.Any(t => t.Name == name)) throw new ConfigException($"tasks[{i}].name", $"task '{name}' is listed twice");
             result.Add(new TaskWeight(name, weight));
         }
         if (result.Count == 0) throw new ConfigException("tasks", $"must name at least one task ({Syntax})");

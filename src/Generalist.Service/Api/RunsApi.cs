@@ -89,7 +89,7 @@ public sealed class RunsApi(RunManager runs, RunRegistry registry, EventHub<JobE
                 Preset = request.Preset.Length > 0 ? request.Preset : null,
                 Steps = request.Steps != 0 ? request.Steps : null,
                 Seed = request.Seed != 0 ? request.Seed : null,
-                Tasks = request.Tasks.Count > 0 ? TaskWeights.Parse(request.Tasks) : null,
+                Tasks = request.Tasks.Count > 0 ? TaskWeights.Parse(request.Tasks, checkValues: false) : null,
             }.ApplyTo(config);
         }
         catch (ConfigException e)
