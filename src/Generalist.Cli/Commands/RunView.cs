@@ -2,7 +2,6 @@ using Generalist.Service.Api;
 using Generalist.Service.Api.V1;
 using Grpc.Core;
 using Spectre.Console;
-using Generalist.RunFormat;
 
 namespace Generalist.Cli.Commands;
 

@@ -5,7 +5,6 @@ using Generalist.Service.Kernel;
 using Generalist.Service.Registry;
 using Generalist.Training;
 using Google.Protobuf.WellKnownTypes;
-using Generalist.RunFormat;
 
 namespace Generalist.Service.Api;
 

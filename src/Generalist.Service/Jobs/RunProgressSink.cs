@@ -5,7 +5,6 @@ using Generalist.Service.Scheduling;
 using Generalist.Service.Telemetry;
 using Generalist.Training;
 using Microsoft.Extensions.Logging;
-using Generalist.RunFormat;
 
 namespace Generalist.Service.Jobs;
 

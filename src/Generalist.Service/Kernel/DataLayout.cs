@@ -1,6 +1,5 @@
 using Generalist.Service.Security;
 using Microsoft.Extensions.Options;
-using Generalist.RunFormat;
 
 namespace Generalist.Service.Kernel;
 
