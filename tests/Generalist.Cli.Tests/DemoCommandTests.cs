@@ -24,7 +24,10 @@ public class DemoCommandTests
             Assert.True(File.Exists(report));
             var text = File.ReadAllText(report);
             Assert.Contains("| cartpole |", text);
-            Assert.Contains("## Evaluation", text);
+            // The report summarises the evaluation per task, shows the score chart and links the full evaluation.
+            Assert.Contains("## Summary", text);
+            Assert.Contains("## What the agent does", text);
+            Assert.Contains("evaluation-default.md", text);
             Assert.True(File.Exists(Path.Combine(root.FullName, "report", "training-loss.png")));
         }
         finally
