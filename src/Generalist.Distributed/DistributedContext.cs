@@ -1,3 +1,5 @@
+using Generalist.Torch;
+
 namespace Generalist.Distributed;
 
 /// <summary>
@@ -32,17 +34,17 @@ public sealed class DistributedContext : IDisposable
     public static DistributedContext Local() => new(MpiEnvironment.Single, new LocalCommunicator(), null);
 
     /// <summary>
-    /// Joins the job the environment describes. device is "cpu" or "cuda"; heartbeats go under
+    /// Joins the job the environment describes (NCCL needs CUDA tensors; "auto" picks it on CUDA); heartbeats go under
     /// runDirectory/distributed/heartbeat (the run directory must be shared between machines, as it
     /// must be for resuming from rank 0's checkpoints anyway).
     /// </summary>
-    public static DistributedContext Create(DistributedConfig config, string device, string? runDirectory, MpiEnvironment? environment = null)
+    public static DistributedContext Create(DistributedConfig config, ComputeDevice device, string? runDirectory, MpiEnvironment? environment = null)
     {
         var env = environment ?? MpiEnvironment.FromEnvironment();
         var backend = config.Backend switch
         {
             "auto" when !env.IsDistributed => "local",
-            "auto" => device == "cuda" ? "nccl" : "mpi",
+            "auto" => device == ComputeDevice.Cuda ? "nccl" : "mpi",
             var b => b,
         };
         if (backend == "local")
@@ -51,7 +53,7 @@ public sealed class DistributedContext : IDisposable
                 throw new DistributedException($"distributed.backend is \"local\" but the {env.Launcher} launcher started {env.WorldSize} ranks; use \"auto\"");
             return Local();
         }
-        if (backend == "nccl" && device != "cuda")
+        if (backend == "nccl" && device != ComputeDevice.Cuda)
             throw new DistributedException("distributed.backend \"nccl\" needs device \"cuda\" (use \"mpi\" or \"auto\" on CPU)");
 
         var mpi = MpiCommunicator.Initialize();

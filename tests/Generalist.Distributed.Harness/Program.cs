@@ -25,7 +25,7 @@ var config = new DistributedConfig
     BucketMb = double.Parse(Get("bucket-mb", "25")),
 };
 if (mode == "trainer") return RunTrainer();
-using var context = DistributedContext.Create(config, "cpu", Get("run", output));
+using var context = DistributedContext.Create(config, ComputeDevice.Cpu, Get("run", output));
 var comm = context.Communicator;
 
 switch (mode)

@@ -67,7 +67,7 @@ public static class DistributedCommand
             TorchRuntime.EnsureLoaded();
             try
             {
-                using var distributed = DistributedContext.Create(config, "cpu", runDirectory: null);
+                using var distributed = DistributedContext.Create(config, ComputeDevice.Cpu, runDirectory: null);
                 var result = DataParallelProbe.Run(distributed, options);
                 distributed.Communicator.Barrier();
                 if (!distributed.IsRoot) return ExitCodes.Ok;

@@ -87,7 +87,7 @@ internal sealed partial class RunSession : IDisposable
             DistributedContext distributed;
             try
             {
-                distributed = options.Distributed ?? DistributedContext.Create(config.Distributed, config.Device, runDirectory);
+                distributed = options.Distributed ?? DistributedContext.Create(config.Distributed, config.DeviceKind, runDirectory);
             }
             catch (DistributedException e)
             {

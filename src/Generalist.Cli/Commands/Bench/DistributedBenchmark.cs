@@ -34,7 +34,7 @@ public sealed class DistributedBenchmark : IBenchmark
 
     public async Task<object> RunAsync(BenchOptions options, CancellationToken cancellationToken)
     {
-        if (options.Device != "cpu") throw new CliInputException("--distributed measures CPU ranks through Open MPI; use --device cpu (NCCL runs need a CUDA machine)");
+        if (ComputeSettings.ParseDevice(options.Device) != ComputeDevice.Cpu) throw new CliInputException("--distributed measures CPU ranks through Open MPI; use --device cpu (NCCL runs need a CUDA machine)");
         TorchRuntime.EnsureLoaded(); // the rule timings below run torch in this process
         var probes = new Dictionary<(int Ranks, string Rule), List<ProbeResult>>();
         async Task Launch(int ranks, string rule, int repeats)
